@@ -1,0 +1,64 @@
+// Package customer defines the per-customer view that the engine builds in one
+// pass over the transactions and that every per-customer method consumes.
+// Its size grows with customers (and, when History is kept, with their distinct
+// purchase days), never with raw transaction lines.
+package customer
+
+import (
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/txn"
+)
+
+// Day is a calendar day, counted in days since 1970-01-01 in the analysis time zone.
+type Day int32
+
+// DayOf returns the calendar day of t in t's own location.
+func DayOf(t time.Time) Day {
+	y, m, d := t.Date()
+	return Day(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// Time returns midnight UTC of the day (calendar arithmetic only).
+func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// DayAmount is one purchase day of a customer: same-day purchases merged, as the
+// buy-till-you-die literature requires.
+type DayAmount struct {
+	Day    Day
+	Amount txn.Money // net amount bought that day
+	Orders int32     // distinct orders that day
+}
+
+// Customer is the aggregate of one customer's accepted transactions.
+type Customer struct {
+	ID       string
+	First    time.Time // first accepted purchase
+	Last     time.Time // last accepted purchase
+	Orders   int64     // distinct orders (rows when the source has no order column)
+	Lines    int64     // accepted transaction lines
+	Revenue  txn.Money // sum of accepted amounts
+	Channels uint32    // bit i set when the customer bought in Set.Channels[i]
+	// History holds one entry per purchase day, ascending, when the build was
+	// asked to keep it (CLV, lifecycle transitions, cohorts, VIP baselines).
+	History []DayAmount
+}
+
+// Set is the result of one aggregation run over all sources of a model.
+type Set struct {
+	Customers    []Customer                 // sorted by ID for deterministic output
+	Channels     []string                   // channel names indexed by Customer.Channels bits
+	AsOf         time.Time                  // reference time for recency (end of window)
+	Rows         int64                      // rows read from all sources, including rejected
+	Transactions int64                      // accepted lines
+	Rejected     map[txn.RejectReason]int64 // rejected rows by reason
+	Samples      []txn.RejectSample         // first few rejected rows per reason
+	Daily        []DailyRevenue             // revenue per calendar day, ascending
+}
+
+// DailyRevenue is the total accepted revenue of one calendar day, for forecasts.
+type DailyRevenue struct {
+	Day     Day
+	Revenue txn.Money
+	Orders  int64
+}

@@ -1,0 +1,36 @@
+// Command crmlens is one binary with several roles, so the operator's image can
+// run both the manager and the analysis Jobs it creates:
+//
+//	crmlens [manager] [flags]   run the controller manager (the default)
+//	crmlens run [flags]         run one analysis inside a Job pod
+//	crmlens analyze [flags]     run the analytics engine on local files
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/crmlens/crmlens/internal/cli"
+	"github.com/crmlens/crmlens/internal/manager"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	args := os.Args[1:]
+	role := "manager"
+	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report") {
+		role, args = args[0], args[1:]
+	}
+	var code int
+	switch role {
+	case "analyze":
+		code = cli.Analyze(ctx, args, os.Stdout, os.Stderr)
+	default:
+		code = manager.Main(ctx, args)
+	}
+	os.Exit(code)
+}
