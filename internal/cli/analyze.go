@@ -3,13 +3,395 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/engine"
+	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/kpi"
+	"github.com/crmlens/crmlens/analytics/lifecycle"
+	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/rfm"
+	"github.com/crmlens/crmlens/analytics/sample"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
+const usage = `usage: crmlens analyze -f FILE [-f FILE2 --channel LABEL …] [flags]
+
+Runs the analytics engine on local files and prints the result document.
+
+Input:
+  -f FILE                 input file (repeatable)
+  --channel LABEL         channel label of the preceding -f
+  --format csv|parquet    input format (default csv)
+  --delimiter D           ',' (default), ';', '\t', '|' or whitespace
+  --no-header             the first line is data; map columns by 1-based index
+  --map SPEC              customer=COL,order=COL,time=COL,amount=COL,channel=COL,
+                          category=COL,product=COL,quantity=COL,gift=COL
+                          (COL is a header name or a 1-based index)
+  --time-layout LAYOUT    Go time layout (default: auto-detect common layouts)
+  --time-zone NAME        time zone of timestamps without one, and of calendar days (default UTC)
+  --sample N              use the built-in synthetic shop with N customers instead of files
+
+Cleaning:
+  --drop-gifts            reject gift / zero-price rows (on by default with --sample)
+  --dedupe                reject repeated order lines (on by default with --sample)
+  --refunds drop|net      drop refund rows (default) or net them against revenue
+  --min-amount X          reject amounts below X
+  --window-start DATE     reject purchases before DATE
+
+Analysis:
+  --as-of DATE            reference date for recency, end of the data window (default: last purchase day)
+  --calibration-end DATE  end of the CLV calibration period
+  --time-unit U           day, week (default) or month (CLV)
+  --method M              rfm (default), kmeans, valuematrix, lifecycle, clv
+  --report R,R            kpi, vip, pareto, cohort, forecast, basket (comma list, repeatable)
+  --segment-map FILE      custom RFM segment map (CSV "code,segment", see docs)
+  --previous FILE         earlier lifecycle per-customer output (customer,stage), for transitions
+  --campaign FILE         campaign contacts CSV (customer_id, contact_time, cost), for KPI response rate and ROI
+
+Output:
+  -o json|table           result document as JSON (default) or a readable summary
+  --customers-out FILE    write the per-customer part (NDJSON for .ndjson/.jsonl, else CSV)
+  --workers N             parser goroutines per file (default: all cores)
+  -q                      no progress messages on stderr
+
+DATE is 2006-01-02, 20060102 or RFC 3339; a bare date means the end of that day.
+`
+
+// fileList collects -f flags; --channel labels the last one.
+type fileList struct{ files []fileSpec }
+
+type fileSpec struct{ path, channel string }
+
+func (l *fileList) String() string { return "" }
+func (l *fileList) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty file name")
+	}
+	l.files = append(l.files, fileSpec{path: v})
+	return nil
+}
+
+type channelFlag struct{ l *fileList }
+
+func (c channelFlag) String() string { return "" }
+func (c channelFlag) Set(v string) error {
+	if len(c.l.files) == 0 {
+		return errors.New("--channel must follow the -f it labels")
+	}
+	last := &c.l.files[len(c.l.files)-1]
+	if last.channel != "" {
+		return fmt.Errorf("file %s already has channel %q", last.path, last.channel)
+	}
+	last.channel = v
+	return nil
+}
+
+// listFlag collects comma-separated values from repeated flags.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, strings.ToLower(p))
+		}
+	}
+	return nil
+}
+
+// options is the parsed command line.
+type options struct {
+	cfg          engine.Config
+	output       string
+	customersOut string
+	quiet        bool
+}
+
+// usageError is a bad command line (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
 // Analyze runs the engine on local files and prints the result document.
-// It returns the process exit code.
+// It returns the process exit code: 0 on success, 1 when the run fails,
+// 2 for a bad command line.
 func Analyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "crmlens analyze: not implemented yet")
-	return 2
+	opts, err := parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "crmlens analyze: %v (see crmlens analyze -h)\n", oneLine(err))
+		return 2
+	}
+	if err != nil { // a file named by a flag could not be read
+		fmt.Fprintf(stderr, "crmlens analyze: %v\n", oneLine(err))
+		return 1
+	}
+	if err := run(ctx, opts, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "crmlens analyze: %v\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+func parse(args []string) (*options, error) {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var (
+		files                                  fileList
+		reports                                listFlag
+		format, delim, mapping, layout, tz     string
+		asOf, calEnd, unit, method, out        string
+		custOut, segMap, refunds, minAmt, wsrt string
+		previous, campaign                     string
+		noHeader, dropGifts, dedupe, quiet     bool
+		sampleN, workers                       int
+	)
+	fs.Var(&files, "f", "")
+	fs.Var(channelFlag{&files}, "channel", "")
+	fs.StringVar(&format, "format", "csv", "")
+	fs.StringVar(&delim, "delimiter", ",", "")
+	fs.BoolVar(&noHeader, "no-header", false, "")
+	fs.StringVar(&mapping, "map", "", "")
+	fs.StringVar(&layout, "time-layout", "", "")
+	fs.StringVar(&tz, "time-zone", "UTC", "")
+	fs.IntVar(&sampleN, "sample", 0, "")
+	fs.BoolVar(&dropGifts, "drop-gifts", false, "")
+	fs.BoolVar(&dedupe, "dedupe", false, "")
+	fs.StringVar(&refunds, "refunds", "drop", "")
+	fs.StringVar(&minAmt, "min-amount", "", "")
+	fs.StringVar(&wsrt, "window-start", "", "")
+	fs.StringVar(&asOf, "as-of", "", "")
+	fs.StringVar(&calEnd, "calibration-end", "", "")
+	fs.StringVar(&unit, "time-unit", "", "")
+	fs.StringVar(&method, "method", "rfm", "")
+	fs.Var(&reports, "report", "")
+	fs.StringVar(&segMap, "segment-map", "", "")
+	fs.StringVar(&previous, "previous", "", "")
+	fs.StringVar(&campaign, "campaign", "", "")
+	fs.StringVar(&out, "o", "json", "")
+	fs.StringVar(&custOut, "customers-out", "", "")
+	fs.IntVar(&workers, "workers", 0, "")
+	fs.BoolVar(&quiet, "q", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	o := &options{output: strings.ToLower(out), customersOut: custOut, quiet: quiet}
+	if o.output != "json" && o.output != "table" {
+		return nil, usagef("-o %q: want json or table", out)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, usagef("--time-zone %q: unknown time zone", tz)
+	}
+	cfg := &o.cfg
+	cfg.Location = loc
+	cfg.Method = engine.Method(strings.ToLower(method))
+	for _, r := range reports {
+		cfg.Reports = append(cfg.Reports, engine.Report(r))
+	}
+	cfg.TimeUnit = strings.ToLower(unit)
+	cfg.Workers = workers
+	if workers < 0 {
+		return nil, usagef("--workers %d: want 0 or more", workers)
+	}
+	if cfg.AsOf, err = parseDate("--as-of", asOf, loc, true); err != nil {
+		return nil, err
+	}
+	if cfg.CalibrationEnd, err = parseDate("--calibration-end", calEnd, loc, true); err != nil {
+		return nil, err
+	}
+	if cfg.Rules.WindowStart, err = parseDate("--window-start", wsrt, loc, false); err != nil {
+		return nil, err
+	}
+	cfg.Rules.Refunds = strings.ToLower(refunds)
+	cfg.Rules.DropGifts, cfg.Rules.DedupeOrders = dropGifts, dedupe
+	if minAmt != "" {
+		f, err := strconv.ParseFloat(minAmt, 64)
+		if err != nil || f < 0 {
+			return nil, usagef("--min-amount %q: want a non-negative number", minAmt)
+		}
+		cfg.Rules.MinAmount = txn.MoneyFromFloat(f)
+	}
+	if segMap != "" {
+		if cfg.Method != engine.RFM {
+			return nil, usagef("--segment-map needs --method rfm")
+		}
+		f, err := os.Open(segMap)
+		if err != nil {
+			return nil, fmt.Errorf("--segment-map: %w", err)
+		}
+		m, err := rfm.ParseSegmentMap(f)
+		f.Close()
+		if err != nil {
+			return nil, usagef("--segment-map %s: %w", segMap, err)
+		}
+		cfg.SegmentMap = m
+	}
+	if previous != "" {
+		if cfg.Method != engine.Lifecycle {
+			return nil, usagef("--previous needs --method lifecycle")
+		}
+		f, err := os.Open(previous)
+		if err != nil {
+			return nil, fmt.Errorf("--previous: %w", err)
+		}
+		cfg.PreviousStages, err = lifecycle.ReadAssignments(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--previous %s: %w", previous, err)
+		}
+	}
+	if campaign != "" {
+		if !slices.Contains(cfg.Reports, engine.KPI) {
+			return nil, usagef("--campaign needs --report kpi")
+		}
+		f, err := os.Open(campaign)
+		if err != nil {
+			return nil, fmt.Errorf("--campaign: %w", err)
+		}
+		contacts, rep, err := kpi.ReadContacts(f, campaign, loc)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Contacts, cfg.ContactsReport = contacts, &rep
+	}
+
+	switch {
+	case sampleN > 0 && len(files.files) > 0:
+		return nil, usagef("give either -f files or --sample, not both")
+	case sampleN < 0:
+		return nil, usagef("--sample %d: want a positive number of customers", sampleN)
+	case sampleN > 0:
+		for _, name := range []string{"format", "delimiter", "no-header", "map", "time-layout"} {
+			if set[name] {
+				return nil, usagef("--%s does not apply to --sample", name)
+			}
+		}
+		cfg.Sources = []input.Source{sample.Source(sample.DefaultConfig(sampleN))}
+		if !set["drop-gifts"] {
+			cfg.Rules.DropGifts = true
+		}
+		if !set["dedupe"] {
+			cfg.Rules.DedupeOrders = true
+		}
+	case len(files.files) == 0:
+		return nil, usagef("no input: give -f FILE or --sample N")
+	default:
+		m, err := input.ParseMapping(mapping)
+		if err != nil {
+			return nil, usagef("--map: %w", err)
+		}
+		in := input.Options{Format: strings.ToLower(format), Delimiter: delim, NoHeader: noHeader, Mapping: m, TimeLayout: layout, Location: loc}
+		if err := in.Validate(); err != nil {
+			return nil, usageError{err}
+		}
+		for _, f := range files.files {
+			cfg.Sources = append(cfg.Sources, input.FileSource(f.path, in, f.channel))
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return o, nil
+}
+
+// parseDate reads DATE flags: 2006-01-02 or 20060102 (the start of that day
+// in loc, or its last nanosecond when endOfDay) or RFC 3339 (exact).
+func parseDate(name, s string, loc *time.Location, endOfDay bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.DateOnly, "20060102"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			if endOfDay {
+				t = t.AddDate(0, 0, 1).Add(-time.Nanosecond)
+			}
+			return t, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usagef("%s %q: want 2006-01-02, 20060102 or RFC 3339", name, s)
+}
+
+func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	cfg := o.cfg
+	start := time.Now()
+	if !o.quiet {
+		cfg.Progress = func(e engine.Event) {
+			// Only long runs talk: read events come every million rows.
+			if e.Stage == "read" || time.Since(start) > 2*time.Second {
+				fmt.Fprintf(stderr, "crmlens analyze: %s (%.1fs)\n", e.Msg, time.Since(start).Seconds())
+			}
+		}
+	}
+	var w result.CustomerWriter
+	var file *os.File
+	if o.customersOut != "" {
+		f, err := os.Create(o.customersOut)
+		if err != nil {
+			return fmt.Errorf("--customers-out: %w", err)
+		}
+		defer f.Close() // on early return; the success path closes and checks
+		file = f
+		switch strings.ToLower(filepath.Ext(o.customersOut)) {
+		case ".ndjson", ".jsonl":
+			w, err = result.NewNDJSONWriter(f, engine.Columns(cfg))
+		default:
+			w, err = result.NewCSVWriter(f, engine.Columns(cfg))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	doc, err := engine.Run(ctx, cfg, w)
+	if err != nil {
+		return err
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("--customers-out: %w", err)
+		}
+	}
+	if o.output == "table" {
+		return writeTable(stdout, doc)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
 }

@@ -1,14 +1,172 @@
-// Package manager wires the controller manager: scheme, reconcilers, probes, metrics.
+// Package manager wires the controller manager: flags, scheme, reconcilers,
+// health probes and the metrics endpoint.
 package manager
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/controllers"
 )
 
-// Main runs the manager until ctx is cancelled and returns the exit code.
+// Options configure the manager. Bind them to flags with BindFlags; new
+// features add their fields and flags here.
+type Options struct {
+	// MetricsAddr is the metrics listen address; "0" disables metrics.
+	MetricsAddr string
+	// SecureMetrics serves metrics over HTTPS behind Kubernetes authentication
+	// and authorization (TokenReview and SubjectAccessReview).
+	SecureMetrics bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics endpoint; a
+	// self-signed certificate is generated when empty.
+	MetricsCertDir string
+	// ProbeAddr is the health probe listen address; "0" disables probes.
+	ProbeAddr string
+	// LeaderElect makes only one replica active at a time.
+	LeaderElect bool
+	// LeaderElectionNamespace holds the lease; the pod's namespace when empty.
+	LeaderElectionNamespace string
+	// EnableHTTP2 allows HTTP/2 on the metrics server. Off by default because
+	// of the HTTP/2 stream-reset and rapid-reset vulnerabilities.
+	EnableHTTP2 bool
+}
+
+// LeaderElectionID names the lease the replicas compete for.
+const LeaderElectionID = "crmlens.analytics.crmlens.io"
+
+// DefaultOptions are the production defaults: secure metrics, probes on :8081.
+func DefaultOptions() Options {
+	return Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081"}
+}
+
+// BindFlags registers the options as command-line flags on fs.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr,
+		`address the metrics endpoint binds to, such as ":8443" (HTTPS) or ":8080" (HTTP); "0" disables it`)
+	fs.BoolVar(&o.SecureMetrics, "metrics-secure", o.SecureMetrics,
+		"serve metrics over HTTPS with Kubernetes authentication and authorization; false serves plain HTTP")
+	fs.StringVar(&o.MetricsCertDir, "metrics-cert-dir", o.MetricsCertDir,
+		"directory with tls.crt and tls.key for the metrics endpoint; a self-signed certificate when empty")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr,
+		`address the /healthz and /readyz probes bind to; "0" disables them`)
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
+		"use leader election so that only one manager replica is active")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace,
+		"namespace of the leader election lease; the pod's namespace when empty")
+	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2,
+		"allow HTTP/2 on the metrics server")
+}
+
+// NewScheme returns a scheme with the built-in Kubernetes kinds and the
+// crmlens kinds.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("registering Kubernetes kinds: %w", err)
+	}
+	if err := crmv1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("registering crmlens kinds: %w", err)
+	}
+	return s, nil
+}
+
+// New builds a manager with every reconciler and the health checks
+// registered, ready to Start.
+func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	var tlsOpts []func(*tls.Config)
+	if !o.EnableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metrics := metricsserver.Options{
+		BindAddress:   o.MetricsAddr,
+		SecureServing: o.SecureMetrics,
+		CertDir:       o.MetricsCertDir,
+		TLSOpts:       tlsOpts,
+	}
+	if o.SecureMetrics {
+		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metrics,
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// The manager exits right after Start returns, so the lease can be
+		// released at once and a standby takes over without waiting.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding the readiness check: %w", err)
+	}
+	if err := controllers.SetupAll(mgr); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// Main parses args, runs the manager against the cluster in KUBECONFIG (or
+// the in-cluster config) until ctx is cancelled, and returns the exit code.
 func Main(ctx context.Context, args []string) int {
-	fmt.Fprintln(os.Stderr, "crmlens manager: not implemented yet")
-	return 2
+	return run(ctx, args, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("crmlens manager", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := DefaultOptions()
+	o.BindFlags(fs)
+	zo := zap.Options{Development: false}
+	zo.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo), zap.WriteTo(stderr)))
+	log := ctrl.Log.WithName("setup")
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		log.Error(err, "no Kubernetes configuration (set KUBECONFIG or run in a cluster)")
+		return 1
+	}
+	mgr, err := New(cfg, o)
+	if err != nil {
+		log.Error(err, "cannot set up the manager")
+		return 1
+	}
+	log.Info("starting manager", "metrics", o.MetricsAddr, "secureMetrics", o.SecureMetrics, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
+	if err := mgr.Start(ctx); err != nil {
+		log.Error(err, "manager stopped with an error")
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,208 @@
+// Package aggregate builds the per-customer view (customer.Set) from one or
+// more transaction sources in a single pass, and offers Scan for the second
+// passes that need raw lines (VIP timing, baskets, cohorts by line).
+//
+// API:
+//
+//	Options{Rules, History, Workers, Location, Progress}
+//	Build(ctx, sources, opts) (*customer.Set, error)
+//	Scan(ctx, sources, rules, fn func(*txn.Transaction) error) error
+//
+// Memory grows with customers, never with transactions: each worker interns
+// customer IDs (one string per distinct customer) and keeps a fixed-size
+// accumulator per customer; nothing per row is stored. With History on, each
+// customer also keeps one DayAmount per distinct purchase day. The only other
+// structure that grows with the data is the duplicate-line set of
+// clean.Rules.DedupeOrders (see package clean).
+//
+// Parallelism: a CSV file is cut into Workers contiguous byte ranges
+// (input.ReadParallel); each range is parsed and aggregated by its own worker
+// with no locking, and the partial results are merged in file order at the
+// end. Sources are read one after the other, each in parallel.
+//
+// Orders are counted without per-transaction memory: per customer the
+// accumulator remembers a 32-bit fingerprint of the order ID of its last
+// accepted line; a line starts a new order when its order ID differs from that
+// customer's previous line's. Lines of one order are therefore counted once
+// when they are consecutive for that customer (interleaving with other
+// customers' lines is fine) — the way order exports are laid out. Two
+// consecutive orders of one customer whose IDs share a fingerprint (odds 1 in
+// 2³²) would be counted as one. An order
+// whose lines are split by another order of the same customer is counted
+// twice. Sources without an order column (or with an empty order ID) count
+// every accepted line as an order. Worker ranges are stitched exactly (a
+// range's first order of a customer is compared with the previous range's
+// last), so the result does not depend on the number of workers.
+//
+// Refunds kept by clean.RefundNet net Revenue, Lines and the Daily revenue but
+// count no order, do not move First/Last and add no History day (a refund is
+// not a purchase occasion). Customers whose accepted lines are all refunds are
+// left out of Set.Customers (their lines still count in Set.Transactions).
+//
+// Determinism: for a given input and options the Set is identical for any
+// Workers value. The one exception is DedupeOrders with Workers > 1: the
+// duplicate set is shared, so which copy of a duplicated line is refused (and
+// so the line number in its reject sample) depends on timing.
+package aggregate
+
+import (
+	"cmp"
+	"encoding/binary"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/txn"
+)
+
+// ProgressEvery is the number of rows between Progress calls.
+const ProgressEvery = 1 << 20
+
+// MaxChannels is the number of distinct channels a Set can tell apart
+// (customer.Customer.Channels is a 32-bit mask); further channels are counted
+// in the totals but set no bit.
+const MaxChannels = 32
+
+// Options control Build.
+type Options struct {
+	Rules clean.Rules
+	// History keeps each customer's purchase days (customer.Customer.History),
+	// needed by CLV, lifecycle transitions, cohorts and VIP baselines.
+	History bool
+	// Workers is the number of goroutines parsing one CSV file; 0 means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// Location is the analysis time zone: calendar days (History, Daily) and
+	// the First/Last times are expressed in it. nil means UTC.
+	Location *time.Location
+	// Progress, when set, is called with the number of rows read so far about
+	// every ProgressEvery rows. It may be called from different goroutines but
+	// never concurrently.
+	Progress func(rows int64)
+}
+
+// Build reads every source once, applies the cleaning rules and returns the
+// per-customer view. Row-level problems are counted in Set.Rejected and
+// Set.Samples; only source-level failures (unreadable input, unknown column,
+// cancelled context) return an error.
+func Build(ctx context.Context, sources []input.Source, opts Options) (*customer.Set, error) {
+	if err := opts.Rules.Validate(); err != nil {
+		return nil, fmt.Errorf("cleaning rules: %w", err)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: opts.History, loc: loc, progressFn: opts.Progress}
+	m := newMerger(opts.History)
+	for _, src := range sources {
+		parts, err := input.ReadParallel(ctx, src, workers, func() input.Handler { return newPartial(sh, src.Name) })
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			m.add(p.Handler.(*partial), p.LineOffset)
+		}
+	}
+	return m.finish(opts.Rules.AsOf, loc), nil
+}
+
+// shared is what all workers of one Build read (and the progress counter).
+type shared struct {
+	cleaner    *clean.Cleaner
+	history    bool
+	loc        *time.Location
+	rows       atomic.Int64
+	progressMu sync.Mutex
+	progressFn func(int64)
+}
+
+// Scan reads every source sequentially and calls fn with each transaction that
+// passes the rules, in source order. fn must not keep the pointer (copy the
+// value). Rejected rows are skipped; Build reports their counts.
+func Scan(ctx context.Context, sources []input.Source, rules clean.Rules, fn func(*txn.Transaction) error) error {
+	if err := rules.Validate(); err != nil {
+		return fmt.Errorf("cleaning rules: %w", err)
+	}
+	h := &scanHandler{cleaner: clean.NewCleaner(rules), fn: fn}
+	for _, src := range sources {
+		if err := input.Read(ctx, src, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type scanHandler struct {
+	cleaner *clean.Cleaner
+	fn      func(*txn.Transaction) error
+	t       txn.Transaction
+}
+
+func (h *scanHandler) Record(r *input.Record) error {
+	if reason, _ := h.cleaner.Check(r); reason != "" {
+		return nil
+	}
+	r.Transaction(&h.t)
+	return h.fn(&h.t)
+}
+
+func (h *scanHandler) Reject(int64, txn.RejectReason, string) {}
+
+// idKey is a customer to sort: the first 8 bytes of its ID, big-endian, decide
+// most comparisons without touching the string.
+type idKey struct {
+	prefix uint64
+	g      int32
+}
+
+func prefix8(id []byte) uint64 {
+	var b [8]byte
+	copy(b[:], id)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// sortByID sorts customers by ID, with two goroutines for large sets: sorting
+// a million IDs is a visible share of a Build.
+func sortByID(keys []idKey, id func(int32) string) {
+	less := func(a, b idKey) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return cmp.Compare(id(a.g), id(b.g))
+	}
+	if len(keys) < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(keys, less)
+		return
+	}
+	mid := len(keys) / 2
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(keys[:mid], less) })
+	slices.SortFunc(keys[mid:], less)
+	wg.Wait()
+	out := make([]idKey, 0, len(keys))
+	i, j := 0, mid
+	for i < mid && j < len(keys) {
+		if less(keys[j], keys[i]) < 0 {
+			out = append(out, keys[j])
+			j++
+		} else {
+			out = append(out, keys[i])
+			i++
+		}
+	}
+	out = append(out, keys[i:mid]...)
+	out = append(out, keys[j:]...)
+	copy(keys, out)
+}

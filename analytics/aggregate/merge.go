@@ -1,0 +1,237 @@
+package aggregate
+
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/txn"
+)
+
+// merger folds partials, in source and file order, into the final Set.
+type merger struct {
+	history bool
+	ids     *idTable
+	accs    []acc // channels hold global channel bits (by first-seen index)
+	hist    [][]customer.DayAmount
+	fix     []orderFix
+
+	chanIdx   map[string]int
+	chanNames []string
+
+	daily map[customer.Day]int32
+	days  []customer.DailyRevenue
+
+	tally    clean.Tally
+	rows     int64
+	accepted int64
+}
+
+// orderFix is an order counted twice because its lines straddled two partials:
+// the History entry of that day loses one order at the end.
+type orderFix struct {
+	cust int32
+	day  customer.Day
+}
+
+func newMerger(history bool) *merger {
+	return &merger{history: history, ids: newIDTable(0), chanIdx: map[string]int{}, daily: map[customer.Day]int32{}}
+}
+
+func (m *merger) dayIndex(d customer.Day) int32 {
+	i, ok := m.daily[d]
+	if !ok {
+		i = int32(len(m.days))
+		m.daily[d] = i
+		m.days = append(m.days, customer.DailyRevenue{Day: d})
+	}
+	return i
+}
+
+// add merges one partial; its memory can be freed afterwards.
+func (m *merger) add(p *partial, lineOffset int64) {
+	p.flush()
+	m.rows += p.rows
+	m.accepted += p.accepted
+	m.tally.Merge(&p.tally, lineOffset)
+	chanMap := make([]int, len(p.chanNames))
+	for c, name := range p.chanNames {
+		g, ok := m.chanIdx[name]
+		if !ok {
+			g = len(m.chanNames)
+			m.chanIdx[name] = g
+			m.chanNames = append(m.chanNames, name)
+		}
+		chanMap[c] = g
+	}
+	for _, d := range p.days {
+		g := &m.days[m.dayIndex(d.Day)]
+		g.Revenue += d.Revenue
+		g.Orders += d.Orders
+	}
+	if m.ids.Len() == 0 {
+		m.ids = newIDTable(p.ids.Len())
+	}
+	var hashes [batchSize]uint64
+	for i := range p.accs {
+		// Look up a batch at a time, touching its slots first so the cache
+		// misses overlap (as in partial.flush).
+		if i%batchSize == 0 {
+			var sink uint32
+			for k := 0; k < batchSize && i+k < len(p.accs); k++ {
+				hashes[k] = m.ids.hash(p.ids.ID(int32(i + k)))
+				sink += m.ids.touch(hashes[k])
+			}
+			p.sink += sink
+		}
+		g, added := m.ids.internHashed(p.ids.ID(int32(i)), hashes[i%batchSize])
+		if added {
+			m.accs = append(m.accs, acc{})
+			if m.history {
+				m.hist = append(m.hist, nil)
+			}
+		}
+		pa, ga := &p.accs[i], &m.accs[g]
+		ga.lines += pa.lines
+		ga.revenue += pa.revenue
+		for b := pa.channels; b != 0; b &= b - 1 {
+			if c := chanMap[bits.TrailingZeros32(b)]; c < 32 {
+				ga.channels |= 1 << c
+			}
+		}
+		if m.history {
+			m.hist[g] = append(m.hist[g], p.hist[i]...)
+		}
+		if pa.orders == 0 {
+			continue
+		}
+		if ga.orders == 0 {
+			ga.first, ga.last, ga.firstFP, ga.firstDay = pa.first, pa.last, pa.firstFP, pa.firstDay
+			ga.orders = pa.orders
+		} else {
+			ga.first = min(ga.first, pa.first)
+			ga.last = max(ga.last, pa.last)
+			ga.orders += pa.orders
+			if pa.firstFP != 0 && pa.firstFP == ga.lastFP {
+				// The order continued from the previous range: count it once.
+				ga.orders--
+				m.days[m.dayIndex(pa.firstDay)].Orders--
+				if m.history {
+					m.fix = append(m.fix, orderFix{g, pa.firstDay})
+				}
+			}
+		}
+		ga.lastFP = pa.lastFP
+	}
+	*p = partial{} // release the partial's maps early
+}
+
+// finish builds the Set.
+func (m *merger) finish(asOf time.Time, loc *time.Location) *customer.Set {
+	order := make([]int, len(m.chanNames))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return m.chanNames[order[a]] < m.chanNames[order[b]] })
+	bitOf := make([]int, len(m.chanNames)) // first-seen index → sorted position
+	channels := make([]string, 0, min(len(order), MaxChannels))
+	for pos, i := range order {
+		bitOf[i] = pos
+		if pos < MaxChannels {
+			channels = append(channels, m.chanNames[i])
+		}
+	}
+	if m.history {
+		for g := range m.hist {
+			m.hist[g] = mergeDays(m.hist[g])
+		}
+		for _, f := range m.fix {
+			h := m.hist[f.cust]
+			if k, ok := slices.BinarySearchFunc(h, f.day, func(e customer.DayAmount, d customer.Day) int { return cmp.Compare(e.Day, d) }); ok {
+				h[k].Orders--
+			}
+		}
+	}
+	set := &customer.Set{
+		Channels:     channels,
+		Rows:         m.rows,
+		Transactions: m.accepted,
+		Rejected:     m.tally.Counts,
+		Samples:      m.tally.SortedSamples(),
+	}
+	if set.Rejected == nil {
+		set.Rejected = map[txn.RejectReason]int64{}
+	}
+	// One string holds every ID; customers' IDs are substrings of it, which
+	// saves a million small allocations.
+	all := string(m.ids.arena)
+	id := func(g int32) string { return all[m.ids.offs[g]:m.ids.offs[g+1]] }
+	keys := make([]idKey, 0, len(m.accs))
+	for g := range m.accs {
+		if m.accs[g].orders > 0 {
+			keys = append(keys, idKey{prefix: prefix8(m.ids.ID(int32(g))), g: int32(g)})
+		}
+	}
+	sortByID(keys, id)
+	var latest int64
+	set.Customers = make([]customer.Customer, 0, len(keys))
+	for _, k := range keys {
+		g := k.g
+		a := &m.accs[g]
+		name := id(g)
+		var ch uint32
+		for b := a.channels; b != 0; b &= b - 1 {
+			if pos := bitOf[bits.TrailingZeros32(b)]; pos < MaxChannels {
+				ch |= 1 << pos
+			}
+		}
+		c := customer.Customer{
+			ID: name, First: inLoc(a.first, loc), Last: inLoc(a.last, loc),
+			Orders: a.orders, Lines: a.lines, Revenue: a.revenue, Channels: ch,
+		}
+		if m.history {
+			c.History = m.hist[g]
+		}
+		if len(set.Customers) == 0 || a.last > latest {
+			latest = a.last
+		}
+		set.Customers = append(set.Customers, c)
+	}
+	slices.SortFunc(m.days, func(a, b customer.DailyRevenue) int { return cmp.Compare(a.Day, b.Day) })
+	set.Daily = m.days
+	switch {
+	case !asOf.IsZero():
+		set.AsOf = asOf.In(loc)
+	case len(set.Customers) > 0:
+		set.AsOf = inLoc(latest, loc)
+	}
+	return set
+}
+
+func inLoc(ns int64, loc *time.Location) time.Time {
+	if loc == time.UTC {
+		return time.Unix(0, ns).UTC()
+	}
+	return time.Unix(0, ns).In(loc)
+}
+
+// mergeDays sorts a customer's purchase days and merges entries of one day.
+func mergeDays(h []customer.DayAmount) []customer.DayAmount {
+	if !slices.IsSortedFunc(h, func(a, b customer.DayAmount) int { return cmp.Compare(a.Day, b.Day) }) {
+		slices.SortStableFunc(h, func(a, b customer.DayAmount) int { return cmp.Compare(a.Day, b.Day) })
+	}
+	out := h[:0]
+	for _, e := range h {
+		if n := len(out); n > 0 && out[n-1].Day == e.Day {
+			out[n-1].Amount += e.Amount
+			out[n-1].Orders += e.Orders
+			continue
+		}
+		out = append(out, e)
+	}
+	return slices.Clip(out)
+}

@@ -1,0 +1,274 @@
+package aggregate
+
+import (
+	"hash/maphash"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/txn"
+)
+
+// orderSeed is fixed per process so all workers fingerprint order IDs alike.
+var orderSeed = maphash.MakeSeed()
+
+// acc is one customer's running aggregate within one partial. It is exactly
+// one cache line (64 bytes), because touching it is one of the two memory
+// accesses per row that miss the cache (the other is the ID lookup).
+type acc struct {
+	first, last     int64 // Unix nanoseconds of accepted purchases; valid when orders > 0
+	orders, lines   int64
+	revenue         txn.Money
+	firstFP, lastFP uint32 // order-ID fingerprints of the first and last counted line (0: none)
+	channels        uint32 // bits index partial.chanNames
+	firstDay        customer.Day
+	_               [8]byte
+}
+
+// partial aggregates the rows of one byte range (or one whole stream).
+// It is used by a single goroutine.
+type partial struct {
+	sh     *shared
+	source string
+	utc    bool
+
+	ids  *idTable
+	accs []acc
+	hist [][]customer.DayAmount // per customer when sh.history
+
+	lastCust int32  // index of the previous row's customer, -1 initially
+	lastID   []byte // its ID, copied: comparing here avoids touching the table
+
+	chanIdx   map[string]int
+	chanNames []string
+	lastChan  int
+
+	daily    map[customer.Day]int32
+	days     []customer.DailyRevenue
+	lastDay  customer.Day
+	lastDayI int32
+
+	batch    []pending
+	batchIDs []byte
+	cis      []int32
+	sink     uint32 // keeps the touch loads from being optimised away
+
+	tally    clean.Tally
+	rows     int64
+	accepted int64
+}
+
+func newPartial(sh *shared, source string) *partial {
+	return &partial{
+		sh: sh, source: source, utc: sh.loc == time.UTC,
+		ids: newIDTable(0), lastCust: -1,
+		chanIdx: map[string]int{}, lastChan: -1,
+		daily: map[customer.Day]int32{}, lastDayI: -1,
+	}
+}
+
+// progressChunk rows are counted locally before touching the shared counter.
+const progressChunk = 1 << 16
+
+// progressEvery is ProgressEvery, lowered by tests.
+var progressEvery int64 = ProgressEvery
+
+func (p *partial) tick() {
+	p.rows++
+	if p.rows%progressChunk != 0 || p.sh.progressFn == nil {
+		return
+	}
+	n := p.sh.rows.Add(progressChunk)
+	if n%progressEvery == 0 {
+		p.sh.progressMu.Lock()
+		p.sh.progressFn(n)
+		p.sh.progressMu.Unlock()
+	}
+}
+
+// Reject counts a row the reader could not parse.
+func (p *partial) Reject(line int64, reason txn.RejectReason, detail string) {
+	p.tick()
+	p.tally.Add(p.source, line, reason, detail)
+}
+
+// Record applies the cleaning rules and queues an accepted row; rows are
+// folded into their customers' accumulators in batches (see flush).
+func (p *partial) Record(r *input.Record) error {
+	p.tick()
+	if reason, detail := p.sh.cleaner.Check(r); reason != "" {
+		p.tally.Add(p.source, r.Line, reason, detail)
+		return nil
+	}
+	p.accepted++
+	q := pending{
+		hash:   p.ids.hash(r.Customer),
+		idOff:  uint32(len(p.batchIDs)),
+		idLen:  uint32(len(r.Customer)),
+		t:      r.Time.UnixNano(),
+		amount: r.Amount,
+		day:    p.dayOf(r.Time),
+		ch:     -1,
+	}
+	p.batchIDs = append(p.batchIDs, r.Customer...)
+	if len(r.Channel) > 0 {
+		q.ch = int8(min(p.channel(r.Channel), 127))
+	}
+	if len(r.Order) > 0 {
+		q.fp = uint32(maphash.Bytes(orderSeed, r.Order)) | 1 // never 0: 0 means "no order ID"
+	}
+	p.batch = append(p.batch, q)
+	if len(p.batch) == batchSize {
+		p.flush()
+	}
+	return nil
+}
+
+// batchSize rows are looked up together. With a million customers every ID
+// lookup and accumulator update misses the CPU cache; touching the slots and
+// accumulators of a whole batch in tight loops first lets those memory loads
+// overlap instead of stalling one row at a time (about 2× faster at 1M
+// customers, measured).
+const batchSize = 64
+
+// pending is an accepted row waiting for its batch.
+type pending struct {
+	hash         uint64
+	idOff, idLen uint32 // customer ID in partial.batchIDs
+	t            int64  // Unix nanoseconds
+	amount       txn.Money
+	day          customer.Day
+	fp           uint32 // order-ID fingerprint, 0 when none
+	ch           int8   // channel index, -1 when none
+}
+
+// flush folds the queued rows into the accumulators, in arrival order.
+func (p *partial) flush() {
+	if len(p.batch) == 0 {
+		return
+	}
+	var sink uint32
+	for i := range p.batch {
+		sink += p.ids.touch(p.batch[i].hash)
+	}
+	cis := p.cis[:0]
+	for i := range p.batch {
+		q := &p.batch[i]
+		cis = append(cis, p.intern(p.batchIDs[q.idOff:q.idOff+q.idLen], q.hash))
+	}
+	for _, ci := range cis {
+		sink += p.accs[ci].firstFP
+	}
+	p.sink += sink
+	for i := range p.batch {
+		p.fold(cis[i], &p.batch[i])
+	}
+	p.cis = cis
+	p.batch = p.batch[:0]
+	p.batchIDs = p.batchIDs[:0]
+}
+
+// fold adds one accepted row to customer ci.
+func (p *partial) fold(ci int32, q *pending) {
+	a := &p.accs[ci]
+	di := p.dayIndex(q.day)
+	a.lines++
+	a.revenue += q.amount
+	p.days[di].Revenue += q.amount
+	if q.amount < 0 {
+		return // a kept refund nets revenue only
+	}
+	if q.ch >= 0 && q.ch < 32 {
+		a.channels |= 1 << q.ch
+	}
+	newOrder := q.fp == 0 || q.fp != a.lastFP || a.orders == 0
+	if a.orders == 0 {
+		a.first, a.last = q.t, q.t
+		a.firstFP, a.firstDay = q.fp, q.day
+	} else {
+		a.first = min(a.first, q.t)
+		a.last = max(a.last, q.t)
+	}
+	if newOrder {
+		a.orders++
+		p.days[di].Orders++
+	}
+	a.lastFP = q.fp
+	if p.sh.history {
+		p.addHistory(ci, q.day, q.amount, newOrder)
+	}
+}
+
+func (p *partial) intern(id []byte, hash uint64) int32 {
+	if p.lastCust >= 0 && string(p.lastID) == string(id) {
+		return p.lastCust
+	}
+	ci, added := p.ids.internHashed(id, hash)
+	p.lastID = append(p.lastID[:0], id...)
+	if added {
+		p.accs = append(p.accs, acc{})
+		if p.sh.history {
+			p.hist = append(p.hist, nil)
+		}
+	}
+	p.lastCust = ci
+	return ci
+}
+
+func (p *partial) channel(name []byte) int {
+	if p.lastChan >= 0 && p.chanNames[p.lastChan] == string(name) {
+		return p.lastChan
+	}
+	c, ok := p.chanIdx[string(name)]
+	if !ok {
+		c = len(p.chanNames)
+		p.chanIdx[string(name)] = c
+		p.chanNames = append(p.chanNames, string(name))
+	}
+	p.lastChan = c
+	return c
+}
+
+func (p *partial) dayOf(t time.Time) customer.Day {
+	if p.utc {
+		s := t.Unix()
+		d := s / 86400
+		if s%86400 < 0 {
+			d--
+		}
+		return customer.Day(d)
+	}
+	return customer.DayOf(t.In(p.sh.loc))
+}
+
+func (p *partial) dayIndex(d customer.Day) int32 {
+	if p.lastDayI >= 0 && p.lastDay == d {
+		return p.lastDayI
+	}
+	i, ok := p.daily[d]
+	if !ok {
+		i = int32(len(p.days))
+		p.daily[d] = i
+		p.days = append(p.days, customer.DailyRevenue{Day: d})
+	}
+	p.lastDay, p.lastDayI = d, i
+	return i
+}
+
+func (p *partial) addHistory(ci int32, day customer.Day, amount txn.Money, newOrder bool) {
+	h := p.hist[ci]
+	var orders int32
+	if newOrder {
+		orders = 1
+	}
+	// Rows mostly arrive in time order, so the matching day is usually last.
+	for k := len(h) - 1; k >= 0 && k >= len(h)-4; k-- {
+		if h[k].Day == day {
+			h[k].Amount += amount
+			h[k].Orders += orders
+			return
+		}
+	}
+	p.hist[ci] = append(h, customer.DayAmount{Day: day, Amount: amount, Orders: orders})
+}

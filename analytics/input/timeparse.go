@@ -1,0 +1,188 @@
+package input
+
+import (
+	"errors"
+	"time"
+)
+
+var (
+	errTimeEmpty  = errors.New("empty timestamp")
+	errTimeFormat = errors.New("unrecognised timestamp layout")
+	errTimeRange  = errors.New("timestamp field out of range")
+)
+
+// TimeParser parses timestamps of one source. The zero value auto-detects
+// layouts in UTC.
+type TimeParser struct {
+	Layout   string         // "" auto-detects; otherwise a Go reference layout
+	Location *time.Location // zone for timestamps without one; nil = UTC
+}
+
+// Parse reads one timestamp. With an empty Layout it accepts, per value:
+//
+//	2006-01-02T15:04:05[.999999999](Z|±07:00)  RFC 3339 (a space may replace T, a comma the point)
+//	2006-01-02 15:04:05 / 2006-01-02T15:04:05  local time in Location
+//	2006-01-02                                 midnight in Location
+//	20060102                                   midnight in Location (8 digits are always a date)
+//	1700000000                                 Unix seconds (1–11 digits, optional '-')
+//
+// The common layouts are parsed by hand from bytes: time.Parse is several times
+// slower and would need a string per row.
+func (p TimeParser) Parse(b []byte) (time.Time, error) {
+	b = trimSpace(b)
+	if len(b) == 0 {
+		return time.Time{}, errTimeEmpty
+	}
+	if p.Layout != "" {
+		t, err := time.ParseInLocation(p.Layout, string(b), p.loc())
+		if err != nil {
+			return time.Time{}, errTimeFormat
+		}
+		return t, nil
+	}
+	if allDigits(b) || (b[0] == '-' && len(b) > 1 && allDigits(b[1:])) {
+		if len(b) == 8 && b[0] != '-' {
+			y, m, d := num(b[0:4]), num(b[4:6]), num(b[6:8])
+			return p.civil(y, m, d, 0, 0, 0, 0)
+		}
+		if len(b) > 12 {
+			return time.Time{}, errTimeRange
+		}
+		neg := b[0] == '-'
+		if neg {
+			b = b[1:]
+		}
+		s := int64(0)
+		for _, c := range b {
+			s = s*10 + int64(c-'0')
+		}
+		if neg {
+			s = -s
+		}
+		return time.Unix(s, 0).In(p.loc()), nil
+	}
+	if len(b) < 10 || b[4] != '-' || b[7] != '-' || !digitsAt(b, 0, 4) || !digitsAt(b, 5, 2) || !digitsAt(b, 8, 2) {
+		return time.Time{}, errTimeFormat
+	}
+	y, m, d := num(b[0:4]), num(b[5:7]), num(b[8:10])
+	if len(b) == 10 {
+		return p.civil(y, m, d, 0, 0, 0, 0)
+	}
+	if len(b) < 19 || (b[10] != 'T' && b[10] != ' ' && b[10] != 't') || b[13] != ':' || b[16] != ':' ||
+		!digitsAt(b, 11, 2) || !digitsAt(b, 14, 2) || !digitsAt(b, 17, 2) {
+		return time.Time{}, errTimeFormat
+	}
+	hh, mm, ss := num(b[11:13]), num(b[14:16]), num(b[17:19])
+	rest := b[19:]
+	ns := 0
+	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') { // ISO 8601 allows a decimal comma
+		k := 1
+		scale := 100000000
+		for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+			ns += int(rest[k]-'0') * scale // digits beyond nanoseconds add 0
+			scale /= 10
+			k++
+		}
+		if k == 1 {
+			return time.Time{}, errTimeFormat
+		}
+		rest = rest[k:]
+	}
+	if len(rest) == 0 {
+		return p.civil(y, m, d, hh, mm, ss, ns)
+	}
+	var off int
+	switch {
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' && digitsAt(rest, 1, 2) && digitsAt(rest, 4, 2):
+		oh, om := num(rest[1:3]), num(rest[4:6])
+		if oh > 23 || om > 59 {
+			return time.Time{}, errTimeRange
+		}
+		off = (oh*60 + om) * 60
+		if rest[0] == '-' {
+			off = -off
+		}
+	default:
+		return time.Time{}, errTimeFormat
+	}
+	if !validCivil(y, m, d, hh, mm, ss) {
+		return time.Time{}, errTimeRange
+	}
+	unix := daysFromCivil(y, m, d)*86400 + int64(hh*3600+mm*60+ss) - int64(off)
+	return time.Unix(unix, int64(ns)).In(p.loc()), nil
+}
+
+func (p TimeParser) loc() *time.Location {
+	if p.Location == nil {
+		return time.UTC
+	}
+	return p.Location
+}
+
+// civil builds a wall-clock time in the parser's location.
+func (p TimeParser) civil(y, m, d, hh, mm, ss, ns int) (time.Time, error) {
+	if !validCivil(y, m, d, hh, mm, ss) {
+		return time.Time{}, errTimeRange
+	}
+	if p.Location == nil || p.Location == time.UTC {
+		return time.Unix(daysFromCivil(y, m, d)*86400+int64(hh*3600+mm*60+ss), int64(ns)).UTC(), nil
+	}
+	return time.Date(y, time.Month(m), d, hh, mm, ss, ns, p.Location), nil
+}
+
+func validCivil(y, m, d, hh, mm, ss int) bool {
+	if m < 1 || m > 12 || d < 1 || hh > 23 || mm > 59 || ss > 60 {
+		return false
+	}
+	return d <= daysIn(y, m)
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian date
+// (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func digitsAt(b []byte, i, n int) bool { return i+n <= len(b) && allDigits(b[i:i+n]) }
+
+func num(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

@@ -1,0 +1,117 @@
+// Package result defines the versioned result document of one analysis run
+// and the streaming writers for its per-customer part.
+//
+// The document has two parts:
+//   - the summary (Document): aggregates only, never customer IDs or other
+//     personal data, bounded in size (Bound) so it always fits a ConfigMap;
+//   - the per-customer part: one Row per customer, streamed through a
+//     CustomerWriter (CSV or NDJSON) to a file or external store.
+//
+// Field names are a stable contract, documented in docs/result-document.md.
+// Additive changes keep APIVersion; renames or removals need a new version.
+package result
+
+import (
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/cohort"
+	"github.com/crmlens/crmlens/analytics/kpi"
+	"github.com/crmlens/crmlens/analytics/lifecycle"
+	"github.com/crmlens/crmlens/analytics/pareto"
+	"github.com/crmlens/crmlens/analytics/rfm"
+	"github.com/crmlens/crmlens/analytics/txn"
+	"github.com/crmlens/crmlens/analytics/valuematrix"
+)
+
+// APIVersion and Kind identify the document format.
+const (
+	APIVersion = "crmlens.io/result/v1"
+	Kind       = "AnalysisResult"
+)
+
+// Document is the summary part of one run's result.
+type Document struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Run        Run    `json:"run"`
+	Input      Input  `json:"input"`
+
+	// Segments is the uniform view of the method's groups — RFM segments,
+	// value-matrix quadrants, lifecycle stages or K-means clusters — for
+	// status and dashboards. Empty groups are listed too.
+	Segments []Segment `json:"segments"`
+
+	// Method sections: only the method that ran is present.
+	RFM         *rfm.Summary         `json:"rfm,omitempty"`
+	ValueMatrix *valuematrix.Summary `json:"valueMatrix,omitempty"`
+	Lifecycle   *lifecycle.Summary   `json:"lifecycle,omitempty"`
+	// CLV and KMeans hold the summaries of the clv and kmeans packages. They
+	// are typed loosely so those packages plug in without this one importing
+	// them; a value may implement Shrinker to cooperate with Bound.
+	CLV    any `json:"clv,omitempty"`
+	KMeans any `json:"kmeans,omitempty"`
+
+	// Report sections: present when the report was requested.
+	KPI      *kpi.Summary    `json:"kpi,omitempty"`
+	Pareto   *pareto.Summary `json:"pareto,omitempty"`
+	Cohort   *cohort.Summary `json:"cohort,omitempty"`
+	VIP      any             `json:"vip,omitempty"`
+	Basket   any             `json:"basket,omitempty"`
+	Forecast any             `json:"forecast,omitempty"`
+
+	// Truncated is true when Bound had to cut lists to fit the size budget;
+	// TruncatedFields names what was cut (JSON paths like "cohort.cohorts").
+	Truncated       bool     `json:"truncated"`
+	TruncatedFields []string `json:"truncatedFields,omitempty"`
+}
+
+// Run describes the run that produced the document.
+type Run struct {
+	Method          string     `json:"method"`  // rfm, valuematrix, lifecycle, kmeans, clv
+	Reports         []string   `json:"reports"` // kpi, pareto, cohort, vip, basket, forecast
+	AsOf            time.Time  `json:"asOf"`    // reference time for recency
+	CalibrationEnd  *time.Time `json:"calibrationEnd,omitempty"`
+	TimeUnit        string     `json:"timeUnit,omitempty"` // day, week or month (CLV)
+	StartedAt       time.Time  `json:"startedAt"`
+	FinishedAt      time.Time  `json:"finishedAt"`
+	DurationSeconds float64    `json:"durationSeconds"`
+	Engine          string     `json:"engine"` // engine version string
+}
+
+// Input describes what was read and what was refused.
+type Input struct {
+	Sources      []Source `json:"sources"`
+	Rows         int64    `json:"rows"`         // rows read, including rejected
+	Transactions int64    `json:"transactions"` // accepted lines
+	Customers    int64    `json:"customers"`
+	// Rejected counts refused rows by reason (keys are txn.RejectReason values).
+	Rejected      map[txn.RejectReason]int64 `json:"rejected"`
+	RejectSamples []txn.RejectSample         `json:"rejectSamples"`
+}
+
+// Source names one input of the run.
+type Source struct {
+	Name    string `json:"name"`
+	Channel string `json:"channel,omitempty"`
+	Format  string `json:"format,omitempty"`
+}
+
+// Segment is one group of the method with its size and revenue.
+type Segment struct {
+	Name         string  `json:"name"`
+	Customers    int64   `json:"customers"`
+	Revenue      float64 `json:"revenue"`
+	RevenueShare float64 `json:"revenueShare"`
+}
+
+// New returns an empty document with the version fields set and empty lists
+// (never null) where the contract promises a list.
+func New() *Document {
+	return &Document{
+		APIVersion: APIVersion,
+		Kind:       Kind,
+		Run:        Run{Reports: []string{}},
+		Input:      Input{Sources: []Source{}, Rejected: map[txn.RejectReason]int64{}, RejectSamples: []txn.RejectSample{}},
+		Segments:   []Segment{},
+	}
+}

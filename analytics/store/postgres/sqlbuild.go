@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/txn"
+)
+
+// builder collects bind parameters; SQL text only ever holds placeholders and
+// quoted identifiers. arg returns a token (NUL-delimited: a NUL can never
+// occur in SQL text) that finish turns into $n, so parameters a query ends up
+// not using are not bound (PostgreSQL refuses untyped unused parameters).
+type builder struct{ vals []any }
+
+func (b *builder) arg(v any) string {
+	b.vals = append(b.vals, v)
+	return "\x00" + strconv.Itoa(len(b.vals)-1) + "\x00"
+}
+
+// finish replaces the tokens in sql with $1, $2, ... in order of first use.
+func (b *builder) finish(sql string) (string, []any) {
+	var out strings.Builder
+	var args []any
+	num := map[int]int{}
+	for {
+		i := strings.IndexByte(sql, 0)
+		if i < 0 {
+			out.WriteString(sql)
+			return out.String(), args
+		}
+		j := strings.IndexByte(sql[i+1:], 0) + i + 1
+		idx, _ := strconv.Atoi(sql[i+1 : j])
+		n, ok := num[idx]
+		if !ok {
+			args = append(args, b.vals[idx])
+			n = len(args)
+			num[idx] = n
+		}
+		out.WriteString(sql[:i] + "$" + strconv.Itoa(n))
+		sql = sql[j+1:]
+	}
+}
+
+// exprs are the per-row SQL expressions of a resolved schema.
+type exprs struct {
+	cust, order, instant, day, money, channel string
+	category, product, quantity, gift         string
+}
+
+// textExpr renders a column as text. Values are taken as stored: unlike the
+// file reader, which trims the spaces CSV exports pad fields with, SQL does not
+// trim (btrim on every row costs more than the whole GROUP BY's scan).
+func textExpr(c *column) string {
+	if isText(c.oid) && c.oid != pgtype.BPCharOID {
+		return c.ident()
+	}
+	return c.ident() + "::text"
+}
+
+func (cfg *Config) exprs(s *schema, b *builder) exprs {
+	var e exprs
+	e.cust = textExpr(s.cols[fCustomer])
+	if s.has(fOrder) {
+		e.order = "COALESCE(" + textExpr(s.cols[fOrder]) + ", '')"
+	} else {
+		e.order = "''"
+	}
+	tz := b.arg(cfg.loc().String())
+	t := s.cols[fTime]
+	switch t.oid {
+	case pgtype.TimestamptzOID:
+		e.instant = t.ident()
+		e.day = "((" + t.ident() + " AT TIME ZONE " + tz + ")::date - DATE '1970-01-01')"
+	case pgtype.TimestampOID:
+		e.instant = "(" + t.ident() + " AT TIME ZONE " + tz + ")"
+		e.day = "(" + t.ident() + "::date - DATE '1970-01-01')"
+	default: // date
+		e.instant = "(" + t.ident() + "::timestamp AT TIME ZONE " + tz + ")"
+		e.day = "(" + t.ident() + " - DATE '1970-01-01')"
+	}
+	a := s.cols[fAmount]
+	switch {
+	case isInteger(a.oid):
+		e.money = "(" + a.ident() + "::bigint * " + strconv.Itoa(txn.MoneyScale) + ")"
+	default:
+		e.money = "round(" + a.ident() + "::numeric * " + strconv.Itoa(txn.MoneyScale) + ")::bigint"
+	}
+	label := b.arg(cfg.Channel)
+	if s.has(fChannel) {
+		e.channel = "NULLIF(COALESCE(NULLIF(" + textExpr(s.cols[fChannel]) + ", ''), " + label + "::text), '')"
+	} else {
+		e.channel = label + "::text"
+	}
+	opt := func(f int) string {
+		if s.has(f) {
+			return "COALESCE(" + textExpr(s.cols[f]) + ", '')"
+		}
+		return "''"
+	}
+	e.category, e.product = opt(fCategory), opt(fProduct)
+	if s.has(fQuantity) {
+		e.quantity = "COALESCE(" + s.cols[fQuantity].ident() + "::bigint, 0)"
+	} else {
+		e.quantity = "0"
+	}
+	switch {
+	case !s.has(fGift):
+		e.gift = "false"
+	case s.cols[fGift].oid == pgtype.BoolOID:
+		e.gift = "COALESCE(" + s.cols[fGift].ident() + ", false)"
+	default:
+		e.gift = "COALESCE(" + s.cols[fGift].ident() + " <> 0, false)"
+	}
+	return e
+}
+
+// reasonCodes number the reject reasons in SQL: a small integer is cheaper to
+// carry and compare than text on every row.
+var reasonCodes = []txn.RejectReason{
+	txn.RejectMalformed, txn.RejectMissingCustomer, txn.RejectOutOfWindow, txn.RejectGift,
+	txn.RejectNonPositive, txn.RejectRefund, txn.RejectBelowMinimum, txn.RejectDuplicate,
+}
+
+func reasonCode(r txn.RejectReason) int {
+	for i, c := range reasonCodes {
+		if c == r {
+			return i + 1
+		}
+	}
+	panic("postgres: unknown reject reason " + string(r))
+}
+
+// reasonCase is a CASE expression giving the reject reason code of a row (NULL when
+// accepted), in clean.Cleaner.Check's order. Duplicates are decided later, over
+// the rows this accepts.
+func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) string {
+	var w strings.Builder
+	w.WriteString("CASE")
+	when := func(cond string, reason txn.RejectReason) {
+		w.WriteString(" WHEN " + cond + " THEN " + strconv.Itoa(reasonCode(reason)))
+	}
+	// The file reader refuses rows whose time or amount does not parse; NULL is the SQL equivalent.
+	when(e.instant+" IS NULL OR "+e.money+" IS NULL", txn.RejectMalformed)
+	when("COALESCE("+e.cust+", '') = ''", txn.RejectMissingCustomer)
+	if !r.WindowStart.IsZero() {
+		when(e.instant+" < "+b.arg(r.WindowStart.Format(time.RFC3339Nano))+"::timestamptz", txn.RejectOutOfWindow)
+	}
+	if !r.AsOf.IsZero() {
+		when(e.instant+" > "+b.arg(r.AsOf.Format(time.RFC3339Nano))+"::timestamptz", txn.RejectOutOfWindow)
+	}
+	giftish := e.gift
+	if !s.has(fGift) {
+		giftish = e.money + " = 0"
+	}
+	if r.DropGifts {
+		when(giftish, txn.RejectGift)
+	}
+	if s.has(fGift) {
+		when("NOT "+e.gift+" AND "+e.money+" = 0", txn.RejectNonPositive)
+	}
+	if r.Refunds != clean.RefundNet {
+		when(e.money+" < 0", txn.RejectRefund)
+	}
+	if r.MinAmount > 0 {
+		when(e.money+" > 0 AND "+e.money+" < "+b.arg(int64(r.MinAmount)), txn.RejectBelowMinimum)
+	}
+	w.WriteString(" END")
+	return w.String()
+}
+
+func isText(oid uint32) bool {
+	return oid == pgtype.TextOID || oid == pgtype.VarcharOID || oid == pgtype.BPCharOID || oid == pgtype.NameOID
+}

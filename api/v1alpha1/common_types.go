@@ -1,0 +1,140 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Well-known annotations, condition types and reasons shared by the reconcilers.
+const (
+	// RunNowAnnotation asks for an immediate run of a SegmentationModel or a
+	// ReportSchedule. Set it to any new value (a timestamp works well); the
+	// reconciler starts one run per distinct value and records the value it
+	// handled in LastRunNowAnnotation, so re-applying the same value does nothing.
+	RunNowAnnotation = "crmlens.io/run-now"
+
+	// LastRunNowAnnotation records the RunNowAnnotation value already acted on.
+	LastRunNowAnnotation = "crmlens.io/last-run-now"
+
+	// ConditionReady says whether the object is usable: a source is reachable,
+	// a model has a current result, a schedule is valid and scheduling.
+	ConditionReady = "Ready"
+	// ConditionProgressing is True while an analysis Job is running.
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is True when the last run failed or rejected rows beyond
+	// what the cleaning rules expect, while an older result may still be served.
+	ConditionDegraded = "Degraded"
+	// ConditionAlertFiring is True while at least one alert rule fires.
+	ConditionAlertFiring = "AlertFiring"
+
+	// ReasonNotImplemented is the honest Ready reason of a reconciler that does
+	// not yet act on the object.
+	ReasonNotImplemented = "NotImplemented"
+)
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// name of the referenced object in the same namespace. It must be a valid
+	// DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and
+	// ending with a letter or digit, at most 253 characters.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+}
+
+// SecretKeySelector selects one key of a Secret in the same namespace.
+type SecretKeySelector struct {
+	// name of the Secret in the same namespace (a DNS-1123 subdomain).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+	// key within the Secret's data: letters, digits, '-', '_' and '.'.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}
+
+// Decimal is a signed decimal number written as a string, such as "0.25" or
+// "-3". The API keeps numbers with fractions as strings because floating point
+// values are not allowed in Kubernetes specs.
+// +kubebuilder:validation:MaxLength=32
+// +kubebuilder:validation:Pattern=`^-?[0-9]+(\.[0-9]+)?$`
+type Decimal string
+
+// Fraction is a decimal between 0 and 1 inclusive written as a string, such as
+// "0.25".
+// +kubebuilder:validation:MaxLength=32
+// +kubebuilder:validation:Pattern=`^(0(\.[0-9]+)?|1(\.0+)?)$`
+type Fraction string
+
+// Money is a non-negative amount in the data source's currency with at most
+// four decimal places, written as a string, such as "19.99".
+// +kubebuilder:validation:MaxLength=32
+// +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]{1,4})?$`
+type Money string
+
+// Date is a calendar date in the form YYYY-MM-DD.
+// +kubebuilder:validation:MaxLength=10
+// +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`
+type Date string
+
+// ColumnName names a column of the source data: a CSV header (or a 1-based
+// column number when the CSV has no header), a Parquet field or a SQL column.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=256
+type ColumnName string
+
+// JobSettings shapes the Kubernetes Jobs that run the analysis. The Job pods
+// always run under the restricted Pod Security profile (non-root, read-only
+// root filesystem, no capabilities, RuntimeDefault seccomp).
+type JobSettings struct {
+	// resources are the compute requests and limits of the analysis container.
+	// Memory grows with the number of customers, not with the number of
+	// transactions.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// serviceAccountName is the ServiceAccount the Job pod runs as; the
+	// namespace's default ServiceAccount when unset.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// nodeSelector restricts the Job pod to nodes with these labels.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// tolerations let the Job pod run on tainted nodes.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// activeDeadlineSeconds bounds the run time of one analysis Job; the Job
+	// fails when it is exceeded.
+	// +optional
+	// +kubebuilder:default=3600
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=604800
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+
+	// backoffLimit is the number of retries before a run is marked failed.
+	// +optional
+	// +kubebuilder:default=2
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+
+	// ttlSecondsAfterFinished removes finished Jobs after this many seconds; the
+	// result stays in the summary ConfigMap. Unset keeps Jobs until the history
+	// limits remove them.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+}

@@ -1,0 +1,124 @@
+// Command bench-postgres measures the PostgreSQL pushdown against the bare
+// per-customer GROUP BY and against pulling raw rows. It starts a throw-away
+// server (internal/pgtest), loads the synthetic shop (analytics/sample) with
+// COPY, then times, in one run:
+//
+//	(a) the bare per-customer GROUP BY in psql (output discarded),
+//	(b) crmlens RFM via pushdown (postgres.Aggregate + rfm.Score),
+//	(c) crmlens RFM pulling raw rows (postgres.Source → aggregate.Build + rfm.Score),
+//
+// and prints the ratios. The crmlens CLI cannot take a postgres source yet, so
+// this program drives the packages directly. Run through hack/bench-postgres.sh.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmlens/crmlens/analytics/aggregate"
+	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/rfm"
+	"github.com/crmlens/crmlens/analytics/sample"
+	"github.com/crmlens/crmlens/analytics/store/postgres"
+	"github.com/crmlens/crmlens/internal/pgtest"
+)
+
+// bareQuery is what RFM needs per customer, with nothing else: first and last
+// purchase, distinct orders, lines and revenue.
+const bareQuery = `SELECT customer_id, min("timestamp"), max("timestamp"), count(DISTINCT order_id), count(*), sum(amount) FROM tx GROUP BY customer_id`
+
+func main() {
+	rows := flag.Int("rows", 10_000_000, "approximate number of transaction lines to load")
+	workMem := flag.String("work-mem", "256MB", "PostgreSQL work_mem for the aggregations")
+	flag.Parse()
+	if err := run(*rows, *workMem); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-postgres:", err)
+		os.Exit(1)
+	}
+}
+
+func run(rows int, workMem string) error {
+	ctx := context.Background()
+	srv, err := pgtest.New(pgtest.Options{Settings: []string{
+		"shared_buffers = '1GB'", "work_mem = '" + workMem + "'", "max_parallel_workers_per_gather = 2",
+		"max_wal_size = '4GB'", "checkpoint_timeout = '30min'",
+	}})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	cfg := sample.DefaultConfig(rows / 10)
+	cfg.MalformedShare = 0 // rows with too few columns cannot be COPYed into a typed table
+	conn, err := pgx.Connect(ctx, srv.URI("disable"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE UNLOGGED TABLE tx (customer_id text, order_id text, "timestamp" timestamptz,
+		amount numeric(12,2), channel text, category text, product text, quantity integer, gift boolean)`); err != nil {
+		return err
+	}
+	start := time.Now()
+	pr, pw := io.Pipe()
+	var st sample.Stats
+	go func() {
+		var genErr error
+		st, genErr = sample.Generate(cfg, pw)
+		pw.CloseWithError(genErr)
+	}()
+	if _, err := conn.PgConn().CopyFrom(ctx, pr, `COPY tx FROM STDIN WITH (FORMAT csv, HEADER true)`); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "VACUUM ANALYZE tx"); err != nil {
+		return err
+	}
+	var size string
+	_ = conn.QueryRow(ctx, "SELECT pg_size_pretty(pg_total_relation_size('tx'))").Scan(&size)
+	fmt.Printf("loaded %d rows (%d customers, table %s) in %s\n", st.Rows, st.Customers, size, time.Since(start).Round(time.Millisecond))
+	// Warm the buffer cache so every contender reads from memory.
+	if _, err := conn.Exec(ctx, "SELECT count(*), sum(amount) FROM tx"); err != nil {
+		return err
+	}
+
+	start = time.Now()
+	if out, err := srv.Psql("", "SET work_mem = '"+workMem+"'; "+bareQuery, "-q", "-o", "/dev/null"); err != nil {
+		return fmt.Errorf("psql: %w: %s", err, out)
+	}
+	a := time.Since(start)
+	fmt.Printf("(a) bare GROUP BY in psql:           %8.2fs\n", a.Seconds())
+
+	pg := postgres.Config{Host: srv.Host, Port: srv.Port, Database: srv.Database, User: srv.User, Password: srv.Password, SSLMode: postgres.SSLDisable, Table: "tx"}
+	start = time.Now()
+	set, err := postgres.Aggregate(ctx, pg, postgres.AggregateOptions{})
+	if err != nil {
+		return err
+	}
+	res := rfm.Score(set.Customers, set.AsOf)
+	b := time.Since(start)
+	fmt.Printf("(b) crmlens RFM via pushdown:        %8.2fs  (%d customers, %d scored)\n", b.Seconds(), len(set.Customers), len(res.Scores))
+
+	start = time.Now()
+	src, err := postgres.Source(ctx, pg)
+	if err != nil {
+		return err
+	}
+	raw, err := aggregate.Build(ctx, []input.Source{src}, aggregate.Options{})
+	if err != nil {
+		return err
+	}
+	res = rfm.Score(raw.Customers, raw.AsOf)
+	c := time.Since(start)
+	fmt.Printf("(c) crmlens RFM pulling raw rows:    %8.2fs  (%d customers, %d rows read)\n", c.Seconds(), len(raw.Customers), raw.Rows)
+	fmt.Printf("ratios: b/a = %.2f   c/a = %.2f   c/b = %.2f\n", b.Seconds()/a.Seconds(), c.Seconds()/a.Seconds(), c.Seconds()/b.Seconds())
+	if len(raw.Customers) != len(set.Customers) || raw.Transactions != set.Transactions {
+		return fmt.Errorf("paths disagree: %d/%d customers, %d/%d transactions", len(set.Customers), len(raw.Customers), set.Transactions, raw.Transactions)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package manager
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/internal/testenv"
+)
+
+func TestFlags(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want Options
+	}{
+		{"defaults are secure", nil, Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081"}},
+		{"plain metrics for local runs", []string{"--metrics-bind-address=:8080", "--metrics-secure=false"},
+			Options{MetricsAddr: ":8080", SecureMetrics: false, ProbeAddr: ":8081"}},
+		{"leader election", []string{"--leader-elect", "--leader-election-namespace=crmlens-system", "--health-probe-bind-address=0"},
+			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: "0", LeaderElect: true, LeaderElectionNamespace: "crmlens-system"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			o := DefaultOptions()
+			o.BindFlags(fs)
+			if err := fs.Parse(c.args); err != nil {
+				t.Fatal(err)
+			}
+			if o != c.want {
+				t.Errorf("got %+v, want %+v", o, c.want)
+			}
+		})
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-h"}, 0},
+		{[]string{"--no-such-flag"}, 2},
+	}
+	for _, c := range cases {
+		var stderr bytes.Buffer
+		if got := run(context.Background(), c.args, &stderr); got != c.code {
+			t.Errorf("run(%v) = %d, want %d; stderr:\n%s", c.args, got, c.code, stderr.String())
+		}
+	}
+}
+
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// get polls url until it answers, and returns the status code.
+func get(ctx context.Context, t *testing.T, hc *http.Client, url string) int {
+	t.Helper()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("GET %s: no answer: %v", url, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestManagerAgainstAPIServer starts the real manager against a test API
+// server: its reconcilers mark a new DataSource Ready=Unknown/NotImplemented,
+// the probes answer, and metrics refuse an unauthenticated scrape.
+func TestManagerAgainstAPIServer(t *testing.T) {
+	e := testenv.Start(t)
+	o := DefaultOptions()
+	o.MetricsAddr, o.ProbeAddr = freeAddr(t), freeAddr(t)
+	mgr, err := New(e.Config, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager stopped with an error: %v", err)
+		}
+	})
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mgr"}}
+	if err := e.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	ds := &crmv1.DataSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns.Name},
+		Spec:       crmv1.DataSourceSpec{Sample: &crmv1.SampleSource{}},
+	}
+	if err := e.Client.Create(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if err := e.Client.Get(ctx, client.ObjectKeyFromObject(ds), ds); err != nil {
+			t.Fatal(err)
+		}
+		c := meta.FindStatusCondition(ds.Status.Conditions, crmv1.ConditionReady)
+		if c != nil && c.Status == metav1.ConditionUnknown && c.Reason == crmv1.ReasonNotImplemented && ds.Status.ObservedGeneration == ds.Generation {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the manager never set Ready=Unknown/NotImplemented; status %+v", ds.Status)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		// The metrics certificate is self-signed; authentication is what is tested.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // test only
+	}}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if code := get(ctx, t, hc, fmt.Sprintf("http://%s%s", o.ProbeAddr, p)); code != http.StatusOK {
+			t.Errorf("%s = %d, want 200", p, code)
+		}
+	}
+	if code := get(ctx, t, hc, fmt.Sprintf("https://%s/metrics", o.MetricsAddr)); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Errorf("unauthenticated metrics scrape = %d, want 401 or 403", code)
+	}
+}

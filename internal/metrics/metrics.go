@@ -1,0 +1,147 @@
+// Package metrics holds crmlens's business metrics: segment sizes, KPIs of the
+// last run, run durations and outcomes, data source readiness and firing
+// alerts. They are registered in controller-runtime's metrics.Registry, so the
+// manager serves them on its (secure by default) metrics endpoint next to the
+// controller-runtime reconcile metrics.
+package metrics
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Kinds used as the "kind" label.
+const (
+	KindModel    = "SegmentationModel"
+	KindSchedule = "ReportSchedule"
+)
+
+// Outcomes used as the "outcome" label.
+const (
+	Succeeded = "succeeded"
+	Failed    = "failed"
+)
+
+var (
+	// SegmentCustomers is the number of customers per segment of a model's last good run.
+	SegmentCustomers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crmlens_segment_customers",
+		Help: "Customers per segment in the last successful run of a SegmentationModel.",
+	}, []string{"namespace", "name", "segment"})
+	// SegmentRevenueShare is the share of revenue (0..1) per segment.
+	SegmentRevenueShare = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crmlens_segment_revenue_share",
+		Help: "Share of revenue (0..1) per segment in the last successful run of a SegmentationModel.",
+	}, []string{"namespace", "name", "segment"})
+	// KPI holds the KPIs of a ReportSchedule's (or model's) last good run.
+	KPI = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crmlens_kpi",
+		Help: "KPI values of the last successful run (e.g. churnRate, repurchaseRate, averageOrderValue).",
+	}, []string{"kind", "namespace", "name", "kpi"})
+	// RunDuration observes analysis Job durations by kind and outcome.
+	RunDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "crmlens_run_duration_seconds",
+		Help:    "Wall time of analysis Jobs, from start to completion.",
+		Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600},
+	}, []string{"kind", "outcome"})
+	// Runs counts finished analysis Jobs per resource and outcome.
+	Runs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "crmlens_runs_total",
+		Help: "Finished analysis Jobs per resource and outcome.",
+	}, []string{"kind", "namespace", "name", "outcome"})
+	// LastSuccess is the Unix time of the last successful run per resource.
+	LastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crmlens_last_success_timestamp_seconds",
+		Help: "Unix time the last successful run of a resource finished.",
+	}, []string{"kind", "namespace", "name"})
+	// AlertFiring is 1 while a ReportSchedule alert fires, 0 otherwise.
+	AlertFiring = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crmlens_alert_firing",
+		Help: "1 while a ReportSchedule alert fires, 0 when it is resolved.",
+	}, []string{"namespace", "name", "alert"})
+	// DataSourceReady is 1 when a DataSource's last probe succeeded.
+	DataSourceReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crmlens_datasource_ready",
+		Help: "1 when the DataSource's last probe succeeded, 0 otherwise.",
+	}, []string{"namespace", "name"})
+)
+
+var once sync.Once
+
+// Register adds the metrics to controller-runtime's registry; safe to call
+// more than once (tests start several managers in one process).
+func Register() {
+	once.Do(func() {
+		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady)
+	})
+}
+
+// Segment is one segment's figures.
+type Segment struct {
+	Name         string
+	Customers    int64
+	RevenueShare float64
+}
+
+// SetSegments replaces a model's segment series, dropping segments that no
+// longer exist so dashboards never show a stale segment.
+func SetSegments(namespace, name string, segs []Segment) {
+	sel := prometheus.Labels{"namespace": namespace, "name": name}
+	SegmentCustomers.DeletePartialMatch(sel)
+	SegmentRevenueShare.DeletePartialMatch(sel)
+	for _, s := range segs {
+		SegmentCustomers.WithLabelValues(namespace, name, s.Name).Set(float64(s.Customers))
+		SegmentRevenueShare.WithLabelValues(namespace, name, s.Name).Set(s.RevenueShare)
+	}
+}
+
+// SetKPIs replaces a resource's KPI series.
+func SetKPIs(kind, namespace, name string, kpis map[string]float64) {
+	KPI.DeletePartialMatch(prometheus.Labels{"kind": kind, "namespace": namespace, "name": name})
+	for k, v := range kpis {
+		KPI.WithLabelValues(kind, namespace, name, k).Set(v)
+	}
+}
+
+// ObserveRun records one finished run. finishedUnix is used only on success.
+func ObserveRun(kind, namespace, name, outcome string, seconds, finishedUnix float64) {
+	RunDuration.WithLabelValues(kind, outcome).Observe(seconds)
+	Runs.WithLabelValues(kind, namespace, name, outcome).Inc()
+	if outcome == Succeeded {
+		LastSuccess.WithLabelValues(kind, namespace, name).Set(finishedUnix)
+	}
+}
+
+// SetAlerts sets the firing gauge of every known alert of a schedule (true =
+// firing) and removes series of alerts no longer defined.
+func SetAlerts(namespace, name string, firing map[string]bool) {
+	AlertFiring.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	for a, f := range firing {
+		v := 0.0
+		if f {
+			v = 1
+		}
+		AlertFiring.WithLabelValues(namespace, name, a).Set(v)
+	}
+}
+
+// Forget removes every series of a deleted resource.
+func Forget(kind, namespace, name string) {
+	sel := prometheus.Labels{"namespace": namespace, "name": name}
+	switch kind {
+	case KindModel:
+		SegmentCustomers.DeletePartialMatch(sel)
+		SegmentRevenueShare.DeletePartialMatch(sel)
+	case KindSchedule:
+		AlertFiring.DeletePartialMatch(sel)
+	case "DataSource":
+		DataSourceReady.DeletePartialMatch(sel)
+		return
+	}
+	ks := prometheus.Labels{"kind": kind, "namespace": namespace, "name": name}
+	KPI.DeletePartialMatch(ks)
+	Runs.DeletePartialMatch(ks)
+	LastSuccess.DeletePartialMatch(ks)
+}

@@ -1,0 +1,63 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+func TestRegisteredInControllerRuntimeRegistry(t *testing.T) {
+	Register()
+	Register() // idempotent
+	AlertFiring.WithLabelValues("ns", "weekly", "high-churn").Set(1)
+	defer Forget(KindSchedule, "ns", "weekly")
+	n, err := testutil.GatherAndCount(crmetrics.Registry, "crmlens_alert_firing")
+	if err != nil || n != 1 {
+		t.Fatalf("gathered %d series, err %v", n, err)
+	}
+}
+
+func TestSetSegmentsDropsStaleSegments(t *testing.T) {
+	SetSegments("ns", "rfm", []Segment{{"Champions", 120, 0.5}, {"Lost", 300, 0.05}})
+	SetSegments("ns", "rfm", []Segment{{"Champions", 130, 0.55}})
+	SetSegments("other", "rfm", []Segment{{"Lost", 7, 0.1}})
+	want := `
+# HELP crmlens_segment_customers Customers per segment in the last successful run of a SegmentationModel.
+# TYPE crmlens_segment_customers gauge
+crmlens_segment_customers{name="rfm",namespace="ns",segment="Champions"} 130
+crmlens_segment_customers{name="rfm",namespace="other",segment="Lost"} 7
+`
+	if err := testutil.CollectAndCompare(SegmentCustomers, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	Forget(KindModel, "ns", "rfm")
+	Forget(KindModel, "other", "rfm")
+	if n := testutil.CollectAndCount(SegmentCustomers); n != 0 {
+		t.Errorf("%d series left after Forget", n)
+	}
+}
+
+func TestAlertsAndRuns(t *testing.T) {
+	SetAlerts("ns", "weekly", map[string]bool{"high-churn": true, "vip-drop": false})
+	if v := testutil.ToFloat64(AlertFiring.WithLabelValues("ns", "weekly", "high-churn")); v != 1 {
+		t.Errorf("high-churn = %v", v)
+	}
+	SetAlerts("ns", "weekly", map[string]bool{"high-churn": false})
+	if n := testutil.CollectAndCount(AlertFiring); n != 1 {
+		t.Errorf("series = %d, want 1 (vip-drop removed)", n)
+	}
+	ObserveRun(KindSchedule, "ns", "weekly", Succeeded, 12, 1700000000)
+	ObserveRun(KindSchedule, "ns", "weekly", Failed, 3, 1700000100)
+	if v := testutil.ToFloat64(LastSuccess.WithLabelValues(KindSchedule, "ns", "weekly")); v != 1700000000 {
+		t.Errorf("last success = %v (a failure must not move it)", v)
+	}
+	if v := testutil.ToFloat64(Runs.WithLabelValues(KindSchedule, "ns", "weekly", Failed)); v != 1 {
+		t.Errorf("failed runs = %v", v)
+	}
+	Forget(KindSchedule, "ns", "weekly")
+	if n := testutil.CollectAndCount(AlertFiring) + testutil.CollectAndCount(Runs); n != 0 {
+		t.Errorf("%d series left", n)
+	}
+}

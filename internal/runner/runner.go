@@ -1,0 +1,599 @@
+// Package runner implements `crmlens run`, the analysis inside a Job pod: it
+// reads the run plan (internal/runplan) from CRMLENS_RUN_PLAN, builds the
+// sources, runs the engine, writes per-customer results to the external store
+// when one is configured, computes segment migration against the previous
+// run, and writes the summary ConfigMap (owned by the model or schedule,
+// labelled with the run). It talks to the API with in-cluster config or
+// KUBECONFIG. On failure it exits non-zero after writing the reason to the
+// termination log, leaving the previous result untouched.
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/engine"
+	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/kpi"
+	"github.com/crmlens/crmlens/analytics/lifecycle"
+	"github.com/crmlens/crmlens/analytics/pareto"
+	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/rfm"
+	"github.com/crmlens/crmlens/analytics/store/storeerr"
+	"github.com/crmlens/crmlens/analytics/txn"
+	"github.com/crmlens/crmlens/analytics/valuematrix"
+	"github.com/crmlens/crmlens/internal/runplan"
+	"github.com/crmlens/crmlens/internal/sources"
+)
+
+// DefaultMaxSummaryBytes keeps the summary well below the 1 MiB object limit.
+const DefaultMaxSummaryBytes = 512 << 10
+
+// Main runs `crmlens run` and returns the exit code.
+func Main(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	planFile := fs.String("plan-file", "", "read the run plan from this file instead of $"+runplan.EnvVar)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file; in-cluster config or $KUBECONFIG when empty")
+	termLog := fs.String("termination-log", "/dev/termination-log", "file the failure reason is written to")
+	zopts := zap.Options{}
+	zopts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := zap.New(zap.UseFlagOptions(&zopts))
+	ctrl.SetLogger(logger)
+
+	raw := os.Getenv(runplan.EnvVar)
+	if *planFile != "" {
+		b, err := os.ReadFile(*planFile)
+		if err != nil {
+			logger.Error(err, "read run plan")
+			return 2
+		}
+		raw = string(b)
+	}
+	plan, err := runplan.Decode(raw)
+	if err != nil {
+		logger.Error(err, "invalid run plan")
+		writeTermination(*termLog, "InvalidPlan", err.Error())
+		return 2
+	}
+	logger = logger.WithValues("namespace", plan.Owner.Namespace, "owner", plan.Owner.Kind+"/"+plan.Owner.Name, "run", plan.Run)
+	if *kubeconfig != "" {
+		os.Setenv("KUBECONFIG", *kubeconfig)
+	}
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		logger.Error(err, "no Kubernetes API configuration")
+		writeTermination(*termLog, "NoAPIAccess", err.Error())
+		return 2
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		logger.Error(err, "create API client")
+		return 2
+	}
+	r := &Runner{Client: c, Log: logger, Creds: os.Getenv}
+	if err := r.Run(ctx, plan); err != nil {
+		reason := Reason(err)
+		logger.Error(err, "run failed", "reason", reason)
+		writeTermination(*termLog, reason, err.Error())
+		if werr := r.RecordFailure(ctx, plan, reason, err); werr != nil {
+			logger.Error(werr, "record the failure in the result ConfigMap")
+		}
+		return 1
+	}
+	return 0
+}
+
+// RecordFailure writes the failure outcome under KeyFailure of the result
+// ConfigMap, leaving the previous result (KeyResult, KeyOutcome) in place.
+func (r *Runner) RecordFailure(ctx context.Context, p *runplan.Plan, reason string, runErr error) error {
+	msg := runErr.Error()
+	if len(msg) > 2048 {
+		msg = msg[:2048] + "…"
+	}
+	b, err := json.Marshal(runplan.Outcome{Run: p.Run, Reason: reason, Message: msg, FinishedAt: r.now().UTC()})
+	if err != nil {
+		return err
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.Owner.Namespace, Name: p.ResultConfigMap}}
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		if err != nil {
+			applyMeta(&cm.ObjectMeta, p, "result")
+			cm.Data = map[string]string{runplan.KeyFailure: string(b)}
+			return r.Client.Create(ctx, cm)
+		}
+		if cm.Data == nil {
+			cm.Data = map[string]string{}
+		}
+		cm.Data[runplan.KeyFailure] = string(b)
+		return r.Client.Update(ctx, cm)
+	})
+}
+
+func writeTermination(path, reason, msg string) {
+	if path == "" {
+		return
+	}
+	// Best effort: outside a pod the path may not be writable.
+	_ = os.WriteFile(path, []byte(reason+": "+msg), 0o644)
+}
+
+// Failure is a run failure with a condition reason.
+type Failure struct {
+	Reason string
+	Err    error
+}
+
+func (f *Failure) Error() string { return f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Reason returns the CamelCase reason of a run error: the runner's own
+// (e.g. SourceFailed) prefixed to the store kind when there is one.
+func Reason(err error) string {
+	var f *Failure
+	if errors.As(err, &f) {
+		if k := storeerr.Reason(f.Err); k != "" && k != "Error" {
+			return f.Reason + k
+		}
+		return f.Reason
+	}
+	return "RunFailed"
+}
+
+// Runner executes plans.
+type Runner struct {
+	Client client.Client
+	Log    logr.Logger
+	// Creds resolves credential variables named in the plan (os.Getenv).
+	Creds sources.Creds
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Run executes one plan and writes its results.
+func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
+	ns := p.Owner.Namespace
+	cmReader := func(ctx context.Context, name, key string) ([]byte, error) {
+		var cm corev1.ConfigMap
+		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &cm); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("configMap %q: %w", name, storeerr.ErrNotFound)
+			}
+			return nil, fmt.Errorf("configMap %q: %w", name, err)
+		}
+		if v, ok := cm.Data[key]; ok {
+			return []byte(v), nil
+		}
+		if v, ok := cm.BinaryData[key]; ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("configMap %q has no key %q: %w", name, key, storeerr.ErrNotFound)
+	}
+	var srcs []input.Source
+	for _, s := range p.Sources {
+		if s.Content != "" && s.Content != "Transactions" {
+			r.Log.Info("source skipped: only transaction sources are analysed by the runner yet", "source", s.Name, "content", s.Content)
+			continue
+		}
+		b, err := sources.Build(ctx, s, r.Creds, cmReader)
+		if err != nil {
+			return &Failure{Reason: "Source", Err: err}
+		}
+		srcs = append(srcs, b...)
+	}
+	if len(srcs) == 0 {
+		return &Failure{Reason: "NoTransactionSource", Err: errors.New("the plan names no transaction source")}
+	}
+	cfg, err := EngineConfig(p, srcs)
+	if err != nil {
+		return &Failure{Reason: "InvalidPlan", Err: err}
+	}
+	lastRows := int64(0)
+	cfg.Progress = func(e engine.Event) {
+		if e.Stage == "read" && e.Rows-lastRows < 1_000_000 {
+			return
+		}
+		lastRows = e.Rows
+		r.Log.Info("progress", "stage", e.Stage, "rows", e.Rows, "detail", e.Msg)
+	}
+
+	// The per-customer stream feeds the migration tracker; an external
+	// store sink is chained in when the plan has one.
+	var prev *Assignments
+	if p.StateConfigMap != "" {
+		prev, err = r.loadState(ctx, ns, p.StateConfigMap)
+		if err != nil {
+			r.Log.Info("previous segment assignment unreadable; migration starts afresh", "error", err.Error())
+		}
+	}
+	tracker := NewTracker(p.Owner.UID)
+	sink, location, err := r.openSink(ctx, p, cfg)
+	if err != nil {
+		return &Failure{Reason: "Store", Err: err}
+	}
+	w := &tee{tracker: tracker, next: sink}
+	r.Log.Info("analysis starting", "sources", len(srcs), "method", cfg.Method, "reports", cfg.Reports)
+	doc, err := engine.Run(ctx, cfg, w)
+	if err != nil {
+		if sink != nil {
+			sink.abort()
+		}
+		return &Failure{Reason: "Analysis", Err: err}
+	}
+	if sink != nil {
+		if err := sink.commitDoc(doc); err != nil {
+			return &Failure{Reason: "Store", Err: err}
+		}
+	}
+	max := p.MaxSummaryBytes
+	if max <= 0 {
+		max = DefaultMaxSummaryBytes
+	}
+	if err := result.Bound(doc, max); err != nil {
+		return &Failure{Reason: "ResultTooLarge", Err: err}
+	}
+	docJSON, err := json.Marshal(doc)
+	if err != nil {
+		return &Failure{Reason: "Encode", Err: err}
+	}
+	out := runplan.Outcome{Run: p.Run, Succeeded: true, ResultLocation: location, Metrics: Metrics(doc), FinishedAt: r.now().UTC()}
+	cur := tracker.Assignments()
+	if p.StateConfigMap != "" {
+		if prev != nil {
+			out.Migrations = Migrate(prev, cur)
+		} else {
+			out.MigrationNote = "first run: no previous assignment to compare with"
+		}
+	}
+	outJSON, err := json.Marshal(out)
+	if err != nil {
+		return &Failure{Reason: "Encode", Err: err}
+	}
+	if err := r.writeResult(ctx, p, string(docJSON), string(outJSON)); err != nil {
+		return &Failure{Reason: "WriteResult", Err: err}
+	}
+	if p.StateConfigMap != "" {
+		if err := r.saveState(ctx, p, cur); err != nil {
+			// The result is written; a missing state only costs the next migration.
+			r.Log.Error(err, "save segment assignment for the next migration")
+		}
+	}
+	r.Log.Info("run finished", "customers", doc.Input.Customers, "transactions", doc.Input.Transactions,
+		"rejected", sumRejected(doc.Input.Rejected), "segments", len(doc.Segments), "seconds", doc.Run.DurationSeconds,
+		"resultConfigMap", p.ResultConfigMap, "bytes", len(docJSON))
+	return nil
+}
+
+func sumRejected(m map[txn.RejectReason]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// EngineConfig translates the plan's analysis into an engine configuration.
+func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
+	a := p.Analysis
+	cfg := engine.Config{Sources: srcs, Method: engine.Method(strings.ToLower(a.Method)), TimeUnit: strings.ToLower(a.TimeUnit)}
+	for _, rep := range a.Reports {
+		cfg.Reports = append(cfg.Reports, engine.Report(strings.ToLower(rep)))
+	}
+	refunds := clean.RefundNet
+	if strings.EqualFold(a.Cleaning.Refunds, "drop") {
+		refunds = clean.RefundDrop
+	}
+	cfg.Rules = clean.Rules{DropGifts: a.Cleaning.DropGifts, DedupeOrders: a.Cleaning.DedupeOrders, Refunds: refunds}
+	if a.Cleaning.MinAmount != "" {
+		m, err := input.ParseAmount([]byte(a.Cleaning.MinAmount), '.', 0)
+		if err != nil {
+			return cfg, fmt.Errorf("cleaning.minAmount %q: %w", a.Cleaning.MinAmount, err)
+		}
+		cfg.Rules.MinAmount = m
+	}
+	if a.AsOf != nil {
+		cfg.AsOf = a.AsOf.UTC()
+	}
+	if a.WindowSeconds > 0 {
+		end := cfg.AsOf
+		if end.IsZero() {
+			end = p.Created
+		}
+		cfg.Rules.WindowStart = end.Add(-time.Duration(a.WindowSeconds) * time.Second)
+	}
+	if a.CalibrationEnd != nil {
+		cfg.CalibrationEnd = a.CalibrationEnd.UTC()
+	}
+	if len(a.RFMSegments) > 0 {
+		m, err := SegmentMap(a.RFMSegments)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.SegmentMap = m
+	}
+	cfg.ValueMatrix = valuematrix.Params{AOVThreshold: a.AOVThreshold, FrequencyThreshold: a.FreqThreshold}
+	cfg.Lifecycle = lifecycle.Params{NewDays: a.NewDays, AtRiskDays: a.AtRiskDays, ChurnDays: a.ChurnDays, LoyalOrders: a.LoyalOrders}
+	cfg.KPI = kpi.Params{ActiveDays: a.KPIActiveDays, ChurnDays: a.KPIChurnDays, ResponseDays: a.KPIResponseDays}
+	cfg.Pareto = pareto.Params{Share: a.ParetoShare}
+	cfg.Now = nil
+	return cfg, cfg.Validate()
+}
+
+// SegmentMap turns API segment rules (score ranges, first match wins) into
+// the engine's code table; codes no rule matches go to "Other".
+func SegmentMap(rules []runplan.RFMSegment) (*rfm.SegmentMap, error) {
+	type rng struct{ lo, hi int }
+	parse := func(s string) (rng, error) {
+		if s == "" {
+			return rng{1, 9}, nil
+		}
+		lo, hi, found := strings.Cut(s, "-")
+		if !found {
+			hi = lo
+		}
+		if len(lo) != 1 || len(hi) != 1 || lo[0] < '1' || lo[0] > '9' || hi[0] < lo[0] || hi[0] > '9' {
+			return rng{}, fmt.Errorf("score range %q: want N or N-M with 1 ≤ N ≤ M ≤ 9", s)
+		}
+		return rng{int(lo[0] - '0'), int(hi[0] - '0')}, nil
+	}
+	type rule struct {
+		name    string
+		r, f, m rng
+	}
+	var rs []rule
+	for _, x := range rules {
+		r, err := parse(x.Recency)
+		if err != nil {
+			return nil, fmt.Errorf("segment %s recency: %w", x.Segment, err)
+		}
+		f, err := parse(x.Frequency)
+		if err != nil {
+			return nil, fmt.Errorf("segment %s frequency: %w", x.Segment, err)
+		}
+		m, err := parse(x.Monetary)
+		if err != nil {
+			return nil, fmt.Errorf("segment %s monetary: %w", x.Segment, err)
+		}
+		rs = append(rs, rule{x.Segment, r, f, m})
+	}
+	in := func(v int, g rng) bool { return v >= g.lo && v <= g.hi }
+	var b bytes.Buffer
+	for code := 0; code < 125; code++ {
+		r, f, m := code/25+1, code/5%5+1, code%5+1
+		for _, x := range rs {
+			if in(r, x.r) && in(f, x.f) && in(m, x.m) {
+				fmt.Fprintf(&b, "%d%d%d,%s\n", r, f, m, csvQuote(x.name))
+				break
+			}
+		}
+	}
+	b.WriteString("*,Other\n")
+	sm, err := rfm.ParseSegmentMap(&b)
+	if err != nil {
+		return nil, fmt.Errorf("rfm segment map: %w", err)
+	}
+	return sm, nil
+}
+
+func csvQuote(s string) string {
+	if strings.ContainsAny(s, ",\"\n") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+// writeResult creates or replaces the summary ConfigMap.
+func (r *Runner) writeResult(ctx context.Context, p *runplan.Plan, doc, outcome string) error {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.Owner.Namespace, Name: p.ResultConfigMap}}
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		exists := err == nil
+		applyMeta(&cm.ObjectMeta, p, "result")
+		cm.Data = map[string]string{runplan.KeyResult: doc, runplan.KeyOutcome: outcome}
+		cm.BinaryData = nil
+		if exists {
+			return r.Client.Update(ctx, cm)
+		}
+		return r.Client.Create(ctx, cm)
+	})
+}
+
+func applyMeta(m *metav1.ObjectMeta, p *runplan.Plan, role string) {
+	if m.Labels == nil {
+		m.Labels = map[string]string{}
+	}
+	m.Labels[runplan.LabelManagedBy] = runplan.ManagedByValue
+	m.Labels[runplan.LabelOwnerKind] = p.Owner.Kind
+	m.Labels[runplan.LabelOwnerName] = truncLabel(p.Owner.Name)
+	m.Labels[runplan.LabelRun] = truncLabel(p.Run)
+	m.Labels[runplan.LabelRole] = role
+	if p.Owner.UID != "" {
+		// Not a controller reference: the reconciler stays the only controller,
+		// and garbage collection removes the ConfigMap with its owner.
+		m.OwnerReferences = []metav1.OwnerReference{{APIVersion: p.Owner.APIVersion, Kind: p.Owner.Kind, Name: p.Owner.Name, UID: types.UID(p.Owner.UID)}}
+	}
+}
+
+func truncLabel(s string) string {
+	if len(s) > 63 {
+		return strings.TrimRight(s[:63], "-.")
+	}
+	return s
+}
+
+func (r *Runner) loadState(ctx context.Context, ns, name string) (*Assignments, error) {
+	var cm corev1.ConfigMap
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &cm); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	b, ok := cm.BinaryData[runplan.KeyAssignments]
+	if !ok {
+		return nil, nil
+	}
+	return DecodeAssignments(b)
+}
+
+func (r *Runner) saveState(ctx context.Context, p *runplan.Plan, a *Assignments) error {
+	b, err := a.Encode()
+	if err != nil {
+		return err
+	}
+	if len(b) > 900<<10 {
+		return fmt.Errorf("segment assignment of %d customers needs %d bytes, above what a ConfigMap holds; migration needs an external store", a.Len(), len(b))
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.Owner.Namespace, Name: p.StateConfigMap}}
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		exists := err == nil
+		applyMeta(&cm.ObjectMeta, p, "state")
+		cm.Data = nil
+		cm.BinaryData = map[string][]byte{runplan.KeyAssignments: b}
+		if exists {
+			return r.Client.Update(ctx, cm)
+		}
+		return r.Client.Create(ctx, cm)
+	})
+}
+
+// tee passes rows to the migration tracker and the store sink.
+type tee struct {
+	tracker *Tracker
+	next    *storeSink
+}
+
+func (t *tee) Write(row *result.Row) error {
+	t.tracker.Add(row.Customer, row.Segment)
+	if t.next != nil {
+		return t.next.w.Write(row)
+	}
+	return nil
+}
+
+func (t *tee) Close() error {
+	if t.next != nil {
+		return t.next.w.Close()
+	}
+	return nil
+}
+
+// Metrics flattens the report figures alert rules and status use, keyed by
+// the names the ReportSchedule API documents (status.kpis).
+func Metrics(doc *result.Document) map[string]float64 {
+	m := map[string]float64{
+		"customers":    float64(doc.Input.Customers),
+		"transactions": float64(doc.Input.Transactions),
+	}
+	if k := doc.KPI; k != nil {
+		m["activeCustomers"] = float64(k.ActiveCustomers)
+		m["churnedCustomers"] = float64(k.ChurnedCustomers)
+		m["churnRate"] = k.ChurnRate
+		m["repurchaseRate"] = k.RepurchaseRate
+		m["orders"] = float64(k.Orders)
+		m["revenue"] = k.Revenue
+		m["averageOrderValue"] = k.AverageOrderValue
+		m["revenuePerCustomer"] = k.RevenuePerCustomer
+		if c := k.Campaign; c != nil {
+			m["campaignResponseRate"] = c.ResponseRate
+			if c.ROI != nil {
+				m["campaignROI"] = *c.ROI
+			}
+		}
+	}
+	if pa := doc.Pareto; pa != nil && pa.Defined {
+		m["paretoCustomerShare"] = pa.CustomerShare
+	}
+	// Loosely typed sections: read the documented JSON fields.
+	if v := sectionMap(doc.VIP); v != nil {
+		if n, ok := num(v["vips"]); ok {
+			m["vipCustomers"] = n
+		}
+		if n, ok := num(v["valueShare"]); ok {
+			m["vipValueShare"] = n
+		}
+		if d, ok := v["drops"].(map[string]any); ok {
+			if n, ok := num(d["flagged"]); ok {
+				m["vipDropped"] = n
+			}
+			if n, ok := num(d["frequencyFlagged"]); ok {
+				m["vipFrequencyDropped"] = n
+			}
+			if n, ok := num(d["spendFlagged"]); ok {
+				m["vipSpendDropped"] = n
+			}
+		}
+	}
+	if f := sectionMap(doc.Forecast); f != nil {
+		if pts, ok := f["forecast"].([]any); ok && len(pts) > 0 {
+			if p0, ok := pts[0].(map[string]any); ok {
+				for _, k := range []string{"value", "revenue", "yhat", "mean"} {
+					if n, ok := num(p0[k]); ok {
+						m["forecastNextPeriod"] = n
+						break
+					}
+				}
+			}
+		}
+	}
+	return m
+}
+
+func sectionMap(v any) map[string]any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+func num(v any) (float64, bool) {
+	f, ok := v.(float64)
+	return f, ok
+}

@@ -1,0 +1,62 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/crmlens/crmlens/analytics/engine"
+	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/store/objectstore"
+	"github.com/crmlens/crmlens/analytics/store/postgres"
+	"github.com/crmlens/crmlens/internal/runplan"
+	"github.com/crmlens/crmlens/internal/sources"
+)
+
+// storeSink is the external per-customer sink of one run.
+type storeSink struct {
+	w      result.CustomerWriter
+	finish func(doc *result.Document) error // publishes the run (object store)
+	abort  func()
+}
+
+func (s *storeSink) commitDoc(doc *result.Document) error {
+	if s.finish != nil {
+		return s.finish(doc)
+	}
+	return nil
+}
+
+// openSink opens the plan's external store, or returns nil without one.
+func (r *Runner) openSink(ctx context.Context, p *runplan.Plan, cfg engine.Config) (*storeSink, string, error) {
+	if p.Store == nil {
+		return nil, "", nil
+	}
+	cols := engine.Columns(cfg)
+	switch {
+	case p.Store.Postgres != nil:
+		ps := p.Store.Postgres
+		pc := sources.PostgresConfig(&ps.Postgres, r.Creds, cfg.Sources[0].Options, "")
+		pc.Query = ""
+		table := ps.Table
+		pc.Table = table
+		w, err := postgres.OpenRun(ctx, pc, postgres.SinkOptions{Table: table, RunID: p.Run, KeepRuns: ps.KeepRuns, Columns: cols})
+		if err != nil {
+			return nil, "", fmt.Errorf("open postgres sink: %w", err)
+		}
+		return &storeSink{w: w, abort: w.Abort}, fmt.Sprintf("postgres table %s, run %s", table, p.Run), nil
+	case p.Store.ObjectStore != nil:
+		os := p.Store.ObjectStore
+		sc := sources.ObjectStoreConfig(&os.ObjectStore, r.Creds, cfg.Sources[0].Options, "")
+		w, err := objectstore.OpenRun(ctx, objectstore.SinkConfig{
+			Config: sc.Config, Prefix: os.Prefix, Namespace: p.Owner.Namespace, Name: p.Owner.Name,
+			RunID: p.Run, Format: strings.ToLower(os.Format), Columns: cols,
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("open object store sink: %w", err)
+		}
+		loc := fmt.Sprintf("s3://%s/%s", os.Bucket, strings.Trim(strings.Join([]string{strings.Trim(os.Prefix, "/"), p.Owner.Namespace, p.Owner.Name, p.Run}, "/"), "/")+"/")
+		return &storeSink{w: w, finish: w.Finish, abort: w.Abort}, loc, nil
+	}
+	return nil, "", nil
+}

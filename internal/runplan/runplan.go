@@ -1,0 +1,290 @@
+// Package runplan is the contract between the reconcilers and `crmlens run`:
+// a JSON document, rendered by the reconciler into the Job's environment
+// (CRMLENS_RUN_PLAN), that says what to read, how to analyse it and where to
+// write. It never holds credentials: each secret value reaches the Job pod as
+// an environment variable through secretKeyRef, and the plan names only the
+// variable (the *Env fields).
+package runplan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version identifies the plan format.
+const Version = "crmlens.io/runplan/v1"
+
+// EnvVar is the environment variable carrying the plan.
+const EnvVar = "CRMLENS_RUN_PLAN"
+
+// Labels and keys shared by the reconcilers and the runner.
+const (
+	// LabelManagedBy marks every object crmlens creates (Jobs, ConfigMaps).
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is LabelManagedBy's value.
+	ManagedByValue = "crmlens"
+	// LabelOwnerKind, LabelOwnerName name the resource a Job or ConfigMap belongs to.
+	LabelOwnerKind = "crmlens.io/owner-kind"
+	LabelOwnerName = "crmlens.io/owner-name"
+	// LabelRun names the run (the Job name) a result ConfigMap came from.
+	LabelRun = "crmlens.io/run"
+	// LabelRole tells result ConfigMaps ("result") from run state ("state").
+	LabelRole = "crmlens.io/role"
+	// AnnotationTrigger records why a Job was started (generation, refresh, run-now, schedule).
+	AnnotationTrigger = "crmlens.io/trigger"
+	// AnnotationScheduledTime is the schedule slot of a ReportSchedule run (RFC 3339).
+	AnnotationScheduledTime = "crmlens.io/scheduled-time"
+	// KeyResult is the data key of the result document in the summary ConfigMap.
+	KeyResult = "result.json"
+	// KeyOutcome is the data key of the run outcome in the summary ConfigMap.
+	KeyOutcome = "outcome.json"
+	// KeyFailure is the data key a failed run writes its Outcome to; the
+	// previous result and outcome stay untouched next to it.
+	KeyFailure = "failure.json"
+	// KeyAssignments is the binaryData key of the state ConfigMap.
+	KeyAssignments = "assignments"
+)
+
+// Plan is one run.
+type Plan struct {
+	APIVersion string `json:"apiVersion"`
+	// Owner is the resource the run belongs to.
+	Owner Owner `json:"owner"`
+	// Run is the run's name (the Job name); it labels everything the run writes.
+	Run string `json:"run"`
+	// ResultConfigMap is where the summary goes (name in Owner.Namespace).
+	ResultConfigMap string `json:"resultConfigMap"`
+	// StateConfigMap keeps the previous run's segment of each customer, as
+	// keyed hashes, for segment migration; empty disables migration.
+	StateConfigMap string `json:"stateConfigMap,omitempty"`
+	// MaxSummaryBytes bounds the result document (ConfigMaps hold < 1 MiB).
+	MaxSummaryBytes int `json:"maxSummaryBytes,omitempty"`
+
+	Sources  []Source  `json:"sources"`
+	Analysis Analysis  `json:"analysis"`
+	Store    *Store    `json:"store,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// Owner identifies the owning resource.
+type Owner struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+	UID        string `json:"uid"`
+}
+
+// Source is one resolved DataSource.
+type Source struct {
+	Name    string `json:"name"`              // DataSource name
+	Channel string `json:"channel,omitempty"` // channel label override
+	Content string `json:"content,omitempty"` // Transactions (default), Customers, Campaigns
+
+	Sample      *Sample      `json:"sample,omitempty"`
+	ConfigMap   *ConfigMap   `json:"configMap,omitempty"`
+	HTTP        *HTTP        `json:"http,omitempty"`
+	Postgres    *Postgres    `json:"postgres,omitempty"`
+	ObjectStore *ObjectStore `json:"objectStore,omitempty"`
+
+	// Reading options.
+	Format             string            `json:"format,omitempty"` // csv, parquet
+	Delimiter          string            `json:"delimiter,omitempty"`
+	NoHeader           bool              `json:"noHeader,omitempty"`
+	ThousandsSeparator string            `json:"thousandsSeparator,omitempty"`
+	Gzip               bool              `json:"gzip,omitempty"`
+	TimeLayout         string            `json:"timeLayout,omitempty"`
+	TimeZone           string            `json:"timeZone,omitempty"`
+	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...)
+}
+
+// Sample is the built-in generator.
+type Sample struct {
+	Customers int   `json:"customers"`
+	Seed      int64 `json:"seed"`
+	Months    int   `json:"months"`
+}
+
+// ConfigMap holds small inline data.
+type ConfigMap struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// HTTP is CSV over HTTP(S).
+type HTTP struct {
+	URL                string `json:"url"`
+	HeadersEnv         string `json:"headersEnv,omitempty"` // env var with "Name: value" lines
+	TimeoutSeconds     int    `json:"timeoutSeconds,omitempty"`
+	MaxBytes           int64  `json:"maxBytes,omitempty"`
+	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty"`
+}
+
+// Postgres is a table or query; credentials come from the named variables.
+type Postgres struct {
+	Host        string `json:"host,omitempty"`
+	Port        int    `json:"port,omitempty"`
+	Database    string `json:"database,omitempty"`
+	SSLMode     string `json:"sslMode,omitempty"`
+	Table       string `json:"table,omitempty"`
+	Query       string `json:"query,omitempty"`
+	URIEnv      string `json:"uriEnv,omitempty"`
+	UserEnv     string `json:"userEnv,omitempty"`
+	PasswordEnv string `json:"passwordEnv,omitempty"`
+}
+
+// ObjectStore is an S3-compatible bucket.
+type ObjectStore struct {
+	Endpoint           string `json:"endpoint,omitempty"`
+	Region             string `json:"region,omitempty"`
+	Bucket             string `json:"bucket"`
+	Key                string `json:"key,omitempty"`
+	Prefix             string `json:"prefix,omitempty"`
+	PathStyle          bool   `json:"pathStyle,omitempty"`
+	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty"`
+	AccessKeyEnv       string `json:"accessKeyEnv,omitempty"`
+	SecretKeyEnv       string `json:"secretKeyEnv,omitempty"`
+	SessionTokenEnv    string `json:"sessionTokenEnv,omitempty"`
+}
+
+// Analysis is what to compute.
+type Analysis struct {
+	Method  string   `json:"method"`            // rfm, kmeans, valuematrix, lifecycle, clv
+	Reports []string `json:"reports,omitempty"` // kpi, vip, pareto, cohort, forecast, basket
+
+	// AsOf fixes the analysis date; WindowSeconds keeps only that much history
+	// before it (0: all).
+	AsOf          *time.Time `json:"asOf,omitempty"`
+	WindowSeconds int64      `json:"windowSeconds,omitempty"`
+
+	Cleaning Cleaning `json:"cleaning"`
+
+	// Method parameters (zero: the engine's defaults).
+	RFMSegments    []RFMSegment `json:"rfmSegments,omitempty"`
+	AOVThreshold   float64      `json:"aovThreshold,omitempty"`
+	FreqThreshold  float64      `json:"frequencyThreshold,omitempty"`
+	NewDays        int          `json:"newDays,omitempty"`
+	AtRiskDays     int          `json:"atRiskDays,omitempty"`
+	ChurnDays      int          `json:"churnDays,omitempty"`
+	LoyalOrders    int64        `json:"loyalOrders,omitempty"`
+	CalibrationEnd *time.Time   `json:"calibrationEnd,omitempty"`
+	TimeUnit       string       `json:"timeUnit,omitempty"`
+
+	// Report parameters.
+	KPIActiveDays   int     `json:"kpiActiveDays,omitempty"`
+	KPIChurnDays    int     `json:"kpiChurnDays,omitempty"`
+	KPIResponseDays int     `json:"kpiResponseDays,omitempty"`
+	ParetoShare     float64 `json:"paretoShare,omitempty"`
+}
+
+// RFMSegment is one rule of a custom RFM segment map.
+type RFMSegment struct {
+	Segment   string `json:"segment"`
+	Recency   string `json:"recency"`
+	Frequency string `json:"frequency"`
+	Monetary  string `json:"monetary"`
+}
+
+// Cleaning mirrors the API's cleaning rules.
+type Cleaning struct {
+	DropGifts    bool   `json:"dropGifts"`
+	DedupeOrders bool   `json:"dedupeOrders"`
+	Refunds      string `json:"refunds,omitempty"` // net or drop
+	MinAmount    string `json:"minAmount,omitempty"`
+}
+
+// Store is the per-customer sink.
+type Store struct {
+	Postgres    *PostgresSink    `json:"postgres,omitempty"`
+	ObjectStore *ObjectStoreSink `json:"objectStore,omitempty"`
+}
+
+// PostgresSink writes per-customer rows to a table.
+type PostgresSink struct {
+	Postgres
+	KeepRuns int `json:"keepRuns,omitempty"`
+}
+
+// ObjectStoreSink writes one file per run.
+type ObjectStoreSink struct {
+	ObjectStore
+	Format string `json:"format,omitempty"`
+}
+
+// Outcome is what the runner reports next to the result (KeyOutcome), so
+// the reconciler can tell a good result from a failed run.
+type Outcome struct {
+	Run            string             `json:"run"`
+	Succeeded      bool               `json:"succeeded"`
+	Reason         string             `json:"reason,omitempty"`  // CamelCase, e.g. SourceUnreachable
+	Message        string             `json:"message,omitempty"` // never holds secret values
+	ResultLocation string             `json:"resultLocation,omitempty"`
+	Migrations     []Migration        `json:"migrations,omitempty"`
+	MigrationNote  string             `json:"migrationNote,omitempty"`
+	Metrics        map[string]float64 `json:"metrics,omitempty"` // flat alertable metrics
+	FinishedAt     time.Time          `json:"finishedAt"`
+}
+
+// Migration counts customers that moved from one segment to another since
+// the previous run ("" From: customers new to the analysis).
+type Migration struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Customers int64  `json:"customers"`
+}
+
+// Encode renders the plan as JSON.
+func (p *Plan) Encode() (string, error) {
+	p.APIVersion = Version
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode run plan: %w", err)
+	}
+	return string(b), nil
+}
+
+// Decode parses and checks a plan.
+func Decode(s string) (*Plan, error) {
+	var p Plan
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("decode run plan: %w", err)
+	}
+	if p.APIVersion != Version {
+		return nil, fmt.Errorf("run plan apiVersion %q: want %q", p.APIVersion, Version)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Validate checks what the runner relies on.
+func (p *Plan) Validate() error {
+	var errs []error
+	if p.Owner.Namespace == "" || p.Owner.Name == "" {
+		errs = append(errs, errors.New("owner namespace and name are required"))
+	}
+	if p.Run == "" {
+		errs = append(errs, errors.New("run name is required"))
+	}
+	if p.ResultConfigMap == "" {
+		errs = append(errs, errors.New("resultConfigMap is required"))
+	}
+	if len(p.Sources) == 0 {
+		errs = append(errs, errors.New("at least one source is required"))
+	}
+	for i, s := range p.Sources {
+		n := 0
+		for _, set := range []bool{s.Sample != nil, s.ConfigMap != nil, s.HTTP != nil, s.Postgres != nil, s.ObjectStore != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			errs = append(errs, fmt.Errorf("source %d (%s): exactly one backend must be set, found %d", i, s.Name, n))
+		}
+	}
+	return errors.Join(errs...)
+}

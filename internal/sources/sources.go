@@ -1,0 +1,337 @@
+// Package sources turns a run plan's source description into engine input
+// sources, and probes a source (connect, read the header and a few rows,
+// check the mapped columns parse). The runner and the DataSource reconciler
+// share it, so what the probe accepts is what a run reads.
+//
+// Credentials are looked up by name through a Creds function: in a Job from
+// environment variables set by secretKeyRef, in the reconciler from the
+// Secret it read. They are never logged, and errors from the backends are
+// redacted by the store packages.
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/sample"
+	"github.com/crmlens/crmlens/analytics/store/objectstore"
+	"github.com/crmlens/crmlens/analytics/store/postgres"
+	"github.com/crmlens/crmlens/analytics/store/storeerr"
+	"github.com/crmlens/crmlens/analytics/txn"
+	"github.com/crmlens/crmlens/internal/runplan"
+)
+
+// Creds returns the value of a named credential ("" when absent).
+type Creds func(name string) string
+
+// ConfigMapReader fetches one key of a ConfigMap in the run's namespace.
+type ConfigMapReader func(ctx context.Context, name, key string) ([]byte, error)
+
+// ErrSchemaMismatch marks a mapped column that is missing or does not parse.
+var ErrSchemaMismatch = storeerr.ErrSchemaMismatch
+
+// Options builds the engine's reading options of a source.
+func Options(s runplan.Source) (input.Options, error) {
+	o := input.Options{Format: s.Format, Delimiter: s.Delimiter, NoHeader: s.NoHeader, Gzip: s.Gzip, TimeLayout: s.TimeLayout}
+	if s.ThousandsSeparator != "" {
+		o.ThousandsSeparator = s.ThousandsSeparator[0]
+	}
+	if s.TimeZone != "" {
+		loc, err := time.LoadLocation(s.TimeZone)
+		if err != nil {
+			return o, fmt.Errorf("%w: time zone %q: %v", storeerr.ErrInvalidConfig, s.TimeZone, err)
+		}
+		o.Location = loc
+	}
+	if s.Sample != nil {
+		o = sample.Options()
+	}
+	m, err := Mapping(s.Columns)
+	if err != nil {
+		return o, err
+	}
+	o.Mapping = m
+	return o, o.Validate()
+}
+
+// Mapping converts field → column pairs to an input.Mapping. Unmapped
+// required fields keep the engine's default header names.
+func Mapping(cols map[string]string) (input.Mapping, error) {
+	var parts []string
+	for _, k := range []string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift"} {
+		if v := cols[k]; v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	if len(parts) == 0 {
+		// The sample generator's header is the engine's default vocabulary.
+		return input.ParseMapping("customer=customer_id,order=order_id,time=timestamp,amount=amount,channel=channel,category=category,product=product,quantity=quantity,gift=gift")
+	}
+	m, err := input.ParseMapping(strings.Join(parts, ","))
+	if err != nil {
+		return m, fmt.Errorf("%w: %v", storeerr.ErrInvalidConfig, err)
+	}
+	return m, nil
+}
+
+// SampleConfig is the generator configuration of a sample source: the
+// default two-year shop, shortened or lengthened to Months.
+func SampleConfig(s *runplan.Sample) sample.Config {
+	n := s.Customers
+	if n <= 0 {
+		n = 1000
+	}
+	cfg := sample.DefaultConfig(n)
+	if s.Seed != 0 {
+		cfg.Seed = uint64(s.Seed)
+	}
+	if s.Months > 0 {
+		cfg.End = cfg.Start.AddDate(0, s.Months, 0)
+	}
+	return cfg
+}
+
+// Build returns the engine sources of one plan source.
+func Build(ctx context.Context, s runplan.Source, creds Creds, cm ConfigMapReader) ([]input.Source, error) {
+	opts, err := Options(s)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.Name, err)
+	}
+	switch {
+	case s.Sample != nil:
+		src := sample.Source(SampleConfig(s.Sample))
+		src.Name, src.Channel = s.Name, s.Channel
+		return []input.Source{src}, nil
+	case s.ConfigMap != nil:
+		if cm == nil {
+			return nil, fmt.Errorf("source %s: no ConfigMap reader", s.Name)
+		}
+		data, err := cm(ctx, s.ConfigMap.Name, s.ConfigMap.Key)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		return []input.Source{input.BytesSource(s.Name, data, opts, s.Channel)}, nil
+	case s.HTTP != nil:
+		h := s.HTTP
+		return []input.Source{input.ReaderSource(s.Name, func() (io.ReadCloser, error) {
+			return openHTTP(ctx, h, creds)
+		}, opts, s.Channel)}, nil
+	case s.Postgres != nil:
+		src, err := postgres.Source(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		return []input.Source{src}, nil
+	case s.ObjectStore != nil:
+		srcs, err := objectstore.Sources(ctx, ObjectStoreConfig(s.ObjectStore, creds, opts, s.Channel))
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		return srcs, nil
+	}
+	return nil, fmt.Errorf("source %s: no backend", s.Name)
+}
+
+// PostgresConfig maps a plan source to the store's configuration.
+func PostgresConfig(p *runplan.Postgres, creds Creds, opts input.Options, channel string) postgres.Config {
+	return postgres.Config{
+		URI: creds(p.URIEnv), Host: p.Host, Port: p.Port, Database: p.Database,
+		User: creds(p.UserEnv), Password: creds(p.PasswordEnv), SSLMode: p.SSLMode,
+		Table: p.Table, Query: p.Query, Mapping: opts.Mapping, Channel: channel, Location: opts.Location,
+		ConnectTimeout: 15 * time.Second,
+	}
+}
+
+// ObjectStoreConfig maps a plan source to the store's configuration.
+func ObjectStoreConfig(o *runplan.ObjectStore, creds Creds, opts input.Options, channel string) objectstore.SourceConfig {
+	return objectstore.SourceConfig{
+		Config: objectstore.Config{
+			Endpoint: o.Endpoint, Region: o.Region, PathStyle: o.PathStyle, InsecureSkipVerify: o.InsecureSkipVerify,
+			AccessKey: creds(o.AccessKeyEnv), SecretKey: creds(o.SecretKeyEnv), SessionToken: creds(o.SessionTokenEnv),
+			Bucket: o.Bucket,
+		},
+		Key: o.Key, Prefix: o.Prefix, Options: opts, Channel: channel,
+	}
+}
+
+func openHTTP(ctx context.Context, h *runplan.HTTP, creds Creds) (io.ReadCloser, error) {
+	timeout := time.Duration(h.TimeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: url: %v", storeerr.ErrInvalidConfig, err)
+	}
+	var secrets []string
+	if h.HeadersEnv != "" {
+		for _, line := range strings.Split(creds(h.HeadersEnv), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && strings.TrimSpace(k) != "" {
+				req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+				secrets = append(secrets, strings.TrimSpace(v))
+			}
+		}
+	}
+	c := &http.Client{Timeout: timeout}
+	if h.InsecureSkipVerify {
+		c.Transport = insecureTransport()
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		kind := storeerr.ErrUnreachable
+		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Timeout") {
+			kind = storeerr.ErrTimeout
+		}
+		return nil, storeerr.Redact(fmt.Errorf("GET %s: %w: %w", redactURL(h.URL), kind, unwrapURL(err)), secrets...)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		resp.Body.Close()
+		kind := storeerr.ErrBadStatus
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			kind = storeerr.ErrAuthFailed
+		case http.StatusForbidden:
+			kind = storeerr.ErrPermission
+		case http.StatusNotFound:
+			kind = storeerr.ErrNotFound
+		}
+		return nil, fmt.Errorf("GET %s: HTTP %d: %w", redactURL(h.URL), resp.StatusCode, kind)
+	}
+	max := h.MaxBytes
+	if max <= 0 {
+		max = 1 << 30
+	}
+	return &limited{rc: resp.Body, left: max}, nil
+}
+
+type limited struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (l *limited) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One byte over the limit proves the body is larger: fail, never truncate.
+		var one [1]byte
+		if n, _ := l.rc.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("response body: %w", storeerr.ErrTooLarge)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.rc.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func (l *limited) Close() error { return l.rc.Close() }
+
+// redactURL drops user info and query (which may carry tokens) from a URL.
+func redactURL(u string) string {
+	if i := strings.Index(u, "?"); i >= 0 {
+		u = u[:i] + "?…"
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.Index(u[i+3:], "@"); j >= 0 && !strings.Contains(u[i+3:i+3+j], "/") {
+			u = u[:i+3] + u[i+3+j+1:]
+		}
+	}
+	return u
+}
+
+func unwrapURL(err error) error {
+	if u, ok := err.(interface{ Unwrap() error }); ok {
+		if in := u.Unwrap(); in != nil {
+			return in
+		}
+	}
+	return err
+}
+
+// ProbeResult is what a probe saw.
+type ProbeResult struct {
+	Rows     int64 // rows read (at most the probe's limit)
+	Rejected int64 // of those, rows that did not parse
+}
+
+// probeRows is how many rows a probe reads from file-like sources.
+const probeRows = 100
+
+var errEnough = errors.New("enough rows")
+
+type probeHandler struct{ res *ProbeResult }
+
+func (h probeHandler) Record(*input.Record) error {
+	h.res.Rows++
+	if h.res.Rows >= probeRows {
+		return errEnough
+	}
+	return nil
+}
+
+func (h probeHandler) Reject(int64, txn.RejectReason, string) {
+	h.res.Rows++
+	h.res.Rejected++
+}
+
+// Probe checks a source: it connects, reads the header and up to 100 rows,
+// and reports ErrSchemaMismatch when a mapped column is missing or every
+// row read fails to parse. Errors wrap storeerr kinds (see storeerr.Reason).
+func Probe(ctx context.Context, s runplan.Source, creds Creds, cm ConfigMapReader) (ProbeResult, error) {
+	var res ProbeResult
+	opts, err := Options(s)
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case s.Postgres != nil:
+		return res, postgres.Probe(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
+	case s.ObjectStore != nil:
+		return res, objectstore.Probe(ctx, ObjectStoreConfig(s.ObjectStore, creds, opts, s.Channel))
+	}
+	if s.Content != "" && s.Content != "Transactions" {
+		// Customer and campaign files have their own columns; reading the
+		// header proves reachability, the transaction mapping does not apply.
+		srcs, err := Build(ctx, s, creds, cm)
+		if err != nil {
+			return res, err
+		}
+		rc, err := srcs[0].Open()
+		if err != nil {
+			return res, err
+		}
+		return res, rc.Close()
+	}
+	srcs, err := Build(ctx, s, creds, cm)
+	if err != nil {
+		return res, err
+	}
+	err = input.Read(ctx, srcs[0], probeHandler{&res})
+	if err != nil && !errors.Is(err, errEnough) {
+		if isMappingError(err) {
+			return res, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
+		}
+		return res, err
+	}
+	if res.Rows > 0 && res.Rejected == res.Rows {
+		return res, fmt.Errorf("%w: none of the first %d rows parses with the mapped columns (check schema and timestamp layout)", ErrSchemaMismatch, res.Rows)
+	}
+	return res, nil
+}
+
+// isMappingError recognises the input package's column-resolution errors,
+// which carry no typed error yet.
+func isMappingError(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "no such header column") || strings.Contains(m, "is not mapped") ||
+		strings.Contains(m, "the header has only") || strings.Contains(m, "map it by 1-based index")
+}
