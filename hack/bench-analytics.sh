@@ -23,7 +23,9 @@ CUSTOMERS=${CUSTOMERS:-1000000}
 LINES=${LINES:-10}
 SEED=${SEED:-1}
 THREADS=${THREADS:-2}
-FILE=$BENCH_DIR/shop-c${CUSTOMERS}-l${LINES}-s${SEED}.csv
+# The generator version is part of the name so a changed generator never reuses a stale file.
+GEN_VERSION=2
+FILE=$BENCH_DIR/shop-v${GEN_VERSION}-c${CUSTOMERS}-l${LINES}-s${SEED}.csv
 PY=/usr/bin/python3
 mkdir -p "$BENCH_DIR"
 

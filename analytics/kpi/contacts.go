@@ -71,7 +71,6 @@ func ReadContacts(r io.Reader, name string, loc *time.Location) ([]Contact, Cont
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -81,6 +80,7 @@ func ReadContacts(r io.Reader, name string, loc *time.Location) ([]Contact, Cont
 			}
 			return nil, rep, fmt.Errorf("campaign contacts %s: %w", name, err)
 		}
+		line, _ := cr.FieldPos(0) // only valid after a successful Read
 		rep.Rows++
 		get := func(f int) string {
 			if idx[f] < 0 || idx[f] >= len(rec) {

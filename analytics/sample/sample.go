@@ -235,7 +235,7 @@ func newGenerator(cfg Config) *generator {
 		}
 	}
 	span := float64(g.end - g.start)
-	meanLinesPerOrder := 2.2 // measured on the default mix, incl. bundle lines
+	meanLinesPerOrder := 2.16 // measured on the default mix, incl. bundle lines and churn
 	orders := cfg.LinesPerCustomer / meanLinesPerOrder
 	g.people = make([]person, cfg.Customers)
 	g.heap = make(eventHeap, 0, cfg.Customers)

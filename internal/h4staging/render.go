@@ -43,6 +43,16 @@ func orDefault(v, d string) string {
 	return v
 }
 
+// sampleEnd anchors every sample source of a plan to the day it runs.
+func anchorSamples(srcs []runplan.Source, at time.Time) {
+	day := at.UTC().Truncate(24 * time.Hour)
+	for i := range srcs {
+		if srcs[i].Sample != nil {
+			srcs[i].Sample.End = &day
+		}
+	}
+}
+
 // renderSource maps a DataSource spec to a plan source. prefix makes the
 // credential variable names unique within one Job (e.g. "CRMLENS_S0_").
 func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {

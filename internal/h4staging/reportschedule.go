@@ -275,6 +275,7 @@ func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSc
 		}
 		return nil, err
 	}
+	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {
 		return nil, err

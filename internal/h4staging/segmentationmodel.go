@@ -328,6 +328,7 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	}
 	plan.Store = store
 	secrets = append(secrets, storeSecrets...)
+	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {
 		return false, err

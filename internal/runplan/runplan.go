@@ -105,6 +105,9 @@ type Sample struct {
 	Customers int   `json:"customers"`
 	Seed      int64 `json:"seed"`
 	Months    int   `json:"months"`
+	// End is the exclusive end of the generated history (the run's day, so
+	// the shop looks current); zero keeps the generator's fixed 2024–2025.
+	End *time.Time `json:"end,omitempty"`
 }
 
 // ConfigMap holds small inline data.

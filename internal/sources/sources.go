@@ -91,8 +91,15 @@ func SampleConfig(s *runplan.Sample) sample.Config {
 	if s.Seed != 0 {
 		cfg.Seed = uint64(s.Seed)
 	}
-	if s.Months > 0 {
-		cfg.End = cfg.Start.AddDate(0, s.Months, 0)
+	months := s.Months
+	if s.End != nil && !s.End.IsZero() {
+		if months <= 0 {
+			months = 24
+		}
+		cfg.End = s.End.UTC()
+		cfg.Start = cfg.End.AddDate(0, -months, 0)
+	} else if months > 0 {
+		cfg.End = cfg.Start.AddDate(0, months, 0)
 	}
 	return cfg
 }
