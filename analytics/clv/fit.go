@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -65,7 +66,44 @@ func equal(a, b []float64) bool {
 	return true
 }
 
-func (o *logObjective) minimize(start []float64) ([]float64, error) {
+// hess fills h with forward differences of the analytic gradient: dim extra
+// gradient evaluations, cheap next to the BFGS iterations it saves.
+func (o *logObjective) hess(h *mat.SymDense, x []float64) {
+	const step = 1e-5
+	o.compute(x)
+	g0 := append([]float64(nil), o.lastG...)
+	xx := append([]float64(nil), x...)
+	cols := make([][]float64, o.dim)
+	for i := range xx {
+		xx[i] += step
+		o.compute(xx)
+		cols[i] = make([]float64, o.dim)
+		for j := range g0 {
+			cols[i][j] = (o.lastG[j] - g0[j]) / step
+		}
+		xx[i] = x[i]
+	}
+	for i := 0; i < o.dim; i++ {
+		for j := i; j < o.dim; j++ {
+			h.SetSym(i, j, (cols[i][j]+cols[j][i])/2)
+		}
+	}
+}
+
+// minimize runs BFGS from start, or Newton's method (with the finite-difference
+// Hessian) when near is set: from a start close to the optimum, such as a
+// subsample fit, Newton needs far fewer evaluations than BFGS, which first has
+// to learn the curvature. A failed Newton run falls back to BFGS.
+func (o *logObjective) minimize(start []float64, near bool) ([]float64, error) {
+	if near {
+		if x, err := o.run(start, &optimize.Newton{}, true); err == nil {
+			return x, nil
+		}
+	}
+	return o.run(start, &optimize.BFGS{}, false)
+}
+
+func (o *logObjective) run(start []float64, method optimize.Method, withHess bool) ([]float64, error) {
 	if start == nil {
 		start = make([]float64, o.dim)
 		for i := range start {
@@ -86,12 +124,15 @@ func (o *logObjective) minimize(start []float64) ([]float64, error) {
 		Func: func(x []float64) float64 { o.compute(x); return o.lastF },
 		Grad: func(g, x []float64) { o.compute(x); copy(g, o.lastG) },
 	}
+	if withHess {
+		p.Hess = o.hess
+	}
 	settings := &optimize.Settings{
 		GradientThreshold: 1e-7, // on −LL/n in log-parameters; below it rounding noise dominates
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 5},
 		MajorIterations:   1000,
 	}
-	res, err := optimize.Minimize(p, x0, settings, &optimize.BFGS{})
+	res, err := optimize.Minimize(p, x0, settings, method)
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("clv: optimisation failed: %w", err)
 	}
@@ -131,7 +172,7 @@ func FitBGNBD(s []Summary, opt FitOptions) (BGNBD, error) {
 		// not identified: there is nothing to fit.
 		return BGNBD{}, errors.New("clv: BG/NBD needs customers with repeat purchases, none have any")
 	}
-	start, err := warmStart(s, opt, FitBGNBD)
+	start, near, err := warmStart(s, opt, FitBGNBD)
 	if err != nil {
 		return BGNBD{}, err
 	}
@@ -139,7 +180,7 @@ func FitBGNBD(s []Summary, opt FitOptions) (BGNBD, error) {
 	obj := newLogObjective(4, d.n, func(th, g []float64) float64 {
 		return ev.eval(th[0], th[1], th[2], th[3], g)
 	})
-	th, err := obj.minimize(start)
+	th, err := obj.minimize(start, near)
 	if err != nil {
 		return BGNBD{}, fmt.Errorf("fitting BG/NBD: %w", err)
 	}
@@ -156,9 +197,11 @@ const (
 	warmStartSize = 50_000
 )
 
-func warmStart[M any](s []Summary, opt FitOptions, fit func([]Summary, FitOptions) (M, error)) ([]float64, error) {
+// warmStart returns the starting point for the full fit and whether it comes
+// from a subsample fit (and so lies near the optimum).
+func warmStart[M any](s []Summary, opt FitOptions, fit func([]Summary, FitOptions) (M, error)) ([]float64, bool, error) {
 	if len(s) < warmStartMin {
-		return opt.Start, nil
+		return opt.Start, false, nil
 	}
 	step := len(s) / warmStartSize
 	sub := make([]Summary, 0, len(s)/step+1)
@@ -169,13 +212,13 @@ func warmStart[M any](s []Summary, opt FitOptions, fit func([]Summary, FitOption
 	if err != nil {
 		// The subsample may lack what the full data has (e.g. repeat buyers);
 		// fall back to the caller's start.
-		return opt.Start, nil
+		return opt.Start, false, nil
 	}
 	switch v := any(m).(type) {
 	case BGNBD:
-		return []float64{v.R, v.Alpha, v.A, v.B}, nil
+		return []float64{v.R, v.Alpha, v.A, v.B}, true, nil
 	case GammaGamma:
-		return []float64{v.P, v.Q, v.Gamma}, nil
+		return []float64{v.P, v.Q, v.Gamma}, true, nil
 	}
-	return nil, fmt.Errorf("clv: no warm start for %T", m)
+	return nil, false, fmt.Errorf("clv: no warm start for %T", m)
 }

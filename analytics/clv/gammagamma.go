@@ -126,14 +126,14 @@ func FitGammaGamma(s []Summary, opt FitOptions) (GammaGamma, error) {
 	if err != nil {
 		return GammaGamma{}, err
 	}
-	start, err := warmStart(s, opt, FitGammaGamma)
+	start, near, err := warmStart(s, opt, FitGammaGamma)
 	if err != nil {
 		return GammaGamma{}, err
 	}
 	obj := newLogObjective(3, d.n, func(th, g []float64) float64 {
 		return d.eval(th[0], th[1], th[2], g)
 	})
-	th, err := obj.minimize(start)
+	th, err := obj.minimize(start, near)
 	if err != nil {
 		return GammaGamma{}, fmt.Errorf("fitting Gamma-Gamma: %w", err)
 	}

@@ -68,3 +68,42 @@ func TestHoldoutPrediction(t *testing.T) {
 	}
 	within(t, "predicted holdout purchases", predicted, actual, 0.03)
 }
+
+// TestWarmStartPathAgrees: above warmStartMin customers the fit starts from a
+// subsample fit and polishes with Newton; it must land where plain BFGS does.
+func TestWarmStartPathAgrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("250k customers")
+	}
+	sums, err := Simulate(SimConfig{BG: trueBG, GG: trueGG, N: warmStartMin + 50_000, MinT: 26, MaxT: 104, Grid: 1.0 / 7, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg, err := FitBGNBD(sums, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := newBGData(sums)
+	ev := newBGEvaluator(d, 0)
+	obj := newLogObjective(4, d.n, func(th, g []float64) float64 { return ev.eval(th[0], th[1], th[2], th[3], g) })
+	plain, err := obj.minimize(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range []float64{bg.R, bg.Alpha, bg.A, bg.B} {
+		within(t, "BG/NBD parameter vs plain BFGS", got, plain[i], 1e-4)
+	}
+	gg, err := FitGammaGamma(sums, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd, _ := newGGData(sums)
+	gobj := newLogObjective(3, gd.n, func(th, g []float64) float64 { return gd.eval(th[0], th[1], th[2], g) })
+	gplain, err := gobj.minimize(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range []float64{gg.P, gg.Q, gg.Gamma} {
+		within(t, "Gamma-Gamma parameter vs plain BFGS", got, gplain[i], 1e-4)
+	}
+}

@@ -197,8 +197,12 @@ func TestDefaultsApplied(t *testing.T) {
 		Spec: crmv1.ReportScheduleSpec{
 			Schedule: "@weekly",
 			ModelRef: &crmv1.LocalObjectReference{Name: "seg"},
-			Reports:  []crmv1.Report{{Type: crmv1.ReportVIP}, {Type: crmv1.ReportPareto, Pareto: &crmv1.ParetoParams{}}},
-			Output:   crmv1.ReportOutput{Webhook: &crmv1.Webhook{URL: "https://hooks.example.com/crm"}},
+			Reports: []crmv1.Report{
+				{Type: crmv1.ReportVIP},
+				{Type: crmv1.ReportPareto, Pareto: &crmv1.ParetoParams{}},
+				{Type: crmv1.ReportKPI, KPI: &crmv1.KPIParams{}},
+			},
+			Output: crmv1.ReportOutput{Webhook: &crmv1.Webhook{URL: "https://hooks.example.com/crm"}},
 			Alerts: []crmv1.AlertRule{{
 				Name: "churn", Metric: "churnRate", Operator: crmv1.OpGreaterThan, Threshold: "0.25",
 			}},
@@ -220,6 +224,14 @@ func TestDefaultsApplied(t *testing.T) {
 	}
 	if p := rs.Spec.Reports[1].Pareto; p == nil || p.RevenueShare != "0.8" {
 		t.Errorf("pareto default: got %+v, want revenueShare 0.8", p)
+	}
+	wantKPI := &crmv1.KPIParams{
+		ActiveWithin:   &metav1.Duration{Duration: 90 * 24 * time.Hour},
+		ChurnedAfter:   &metav1.Duration{Duration: 180 * 24 * time.Hour},
+		ResponseWindow: &metav1.Duration{Duration: 14 * 24 * time.Hour},
+	}
+	if !reflect.DeepEqual(rs.Spec.Reports[2].KPI, wantKPI) {
+		t.Errorf("kpi defaults: got %+v, want %+v", rs.Spec.Reports[2].KPI, wantKPI)
 	}
 	wantDrop := &crmv1.VIPActivityDropRule{
 		Threshold: "0.5", Measure: "Either", MinCustomers: 1, Severity: crmv1.SeverityWarning,

@@ -385,6 +385,7 @@ type VIPActivityDropRule struct {
 // ReportScheduleSpec declares which reports run when and what raises an
 // alarm.
 // +kubebuilder:validation:XValidation:rule="has(self.sources) != has(self.modelRef)",message="set exactly one of sources (DataSources read directly) or modelRef (reuse a SegmentationModel's sources, cleaning and segments)"
+// +kubebuilder:validation:XValidation:rule="!has(self.modelRef) || !has(self.cleaning)",message="cleaning may only be set with sources; with modelRef the model's cleaning rules apply",fieldPath=".cleaning"
 // +kubebuilder:validation:XValidation:rule="!has(self.vipActivityDrop) || self.reports.exists(r, r.type == 'VIP')",message="vipActivityDrop needs a report of type VIP in reports",fieldPath=".vipActivityDrop"
 // +kubebuilder:validation:XValidation:rule="has(self.modelRef) || !self.reports.exists(r, has(r.vip) && has(r.vip.segments))",message="reports[].vip.segments needs modelRef: segments come from a SegmentationModel",fieldPath=".reports"
 type ReportScheduleSpec struct {

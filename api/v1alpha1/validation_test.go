@@ -180,6 +180,7 @@ func TestInvalidManifestsRefused(t *testing.T) {
 		// ReportSchedule
 		{"sources and modelRef", "ReportSchedule", baseSchedule, `modelRef: {name: shop-rfm}`, "spec", "exactly one of sources"},
 		{"neither sources nor modelRef", "ReportSchedule", baseSchedule, `sources: null`, "spec", "exactly one of sources"},
+		{"cleaning with modelRef", "ReportSchedule", baseSchedule, `{sources: null, modelRef: {name: shop-rfm}, cleaning: {refunds: Drop}}`, "spec.cleaning", "with modelRef the model's cleaning rules apply"},
 		{"schedule not cron", "ReportSchedule", baseSchedule, `schedule: every monday`, "spec.schedule", "should match"},
 		{"unknown concurrency policy", "ReportSchedule", baseSchedule, `concurrencyPolicy: Sometimes`, "spec.concurrencyPolicy", "Unsupported value"},
 		{"negative success history", "ReportSchedule", baseSchedule, `successfulRunsHistoryLimit: -1`, "spec.successfulRunsHistoryLimit", "greater than or equal to 0"},
@@ -222,6 +223,7 @@ func TestInvalidManifestsRefused(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted; want refusal naming %s (%q)", c.field, c.msg)
 			}
+			t.Log(err)         // with -v, the suite doubles as a catalogue of messages
 			if c.field == "" { // strict decoding errors carry no cause field
 				if !strings.Contains(err.Error(), c.msg) {
 					t.Fatalf("refused for another reason: %v\nwant %q", err, c.msg)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -19,6 +20,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -35,6 +37,11 @@ const runnerEnv = "CRMLENS_E2E_RUNNER"
 func TestMain(m *testing.M) {
 	if os.Getenv(runnerEnv) == "1" && len(os.Args) > 1 && os.Args[1] == "run" {
 		os.Exit(runner.Main(context.Background(), os.Args[2:]))
+	}
+	if os.Getenv("CRMLENS_E2E_VERBOSE") != "" {
+		ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true)))
+	} else {
+		ctrl.SetLogger(logr.Discard())
 	}
 	os.Exit(m.Run())
 }
@@ -92,7 +99,8 @@ func (h *harness) startManager(exec bool, clock *fakeClock) (stop func()) {
 	var ex *localexec.Executor
 	if exec {
 		bin, _ := os.Executable()
-		ex = &localexec.Executor{Binary: bin, Env: []string{runnerEnv + "=1", "KUBECONFIG=" + h.kcfg}, RetryDelay: 100 * time.Millisecond, MaxParallel: 2}
+		ex = &localexec.Executor{Binary: bin, Env: []string{runnerEnv + "=1", "KUBECONFIG=" + h.kcfg}, RetryDelay: 100 * time.Millisecond, MaxParallel: 2,
+			LogDir: os.Getenv("CRMLENS_E2E_JOB_LOGS")}
 		if err := ex.SetupWithManager(mgr); err != nil {
 			t.Fatal(err)
 		}

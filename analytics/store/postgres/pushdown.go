@@ -32,10 +32,13 @@ type AggregateOptions struct {
 // NULL customer key, so they all fall into one group where the reasons are
 // counted; grouping sets add per customer-day (History) and per day (Daily)
 // groups. Only the columns a request needs are carried into the sort.
-func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []any, error) {
+//
+// It returns the SQL, its arguments and the reject reasons it counts, in the
+// order of the trailing count columns.
+func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []any, []txn.RejectReason, error) {
 	rel, err := cfg.relation()
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	var b builder
 	e := cfg.exprs(s, &b)
@@ -57,7 +60,8 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 		l1 = append(l1, e.category+" AS cat", e.product+" AS prod", e.quantity+" AS qty")
 	}
 	named := exprs{cust: "k", order: "o", instant: "t", day: "d", money: "a", channel: "ch", gift: "g"}
-	rows := "(SELECT *, " + reasonCase(named, s, opts.Rules, &b) + " AS r FROM (SELECT " + strings.Join(l1, ", ") +
+	reasonSQL, reasons := reasonCase(named, s, opts.Rules, &b)
+	rows := "(SELECT *, " + reasonSQL + " AS r FROM (SELECT " + strings.Join(l1, ", ") +
 		" FROM " + rel + " OFFSET 0) AS x OFFSET 0) AS y"
 	if dedupe {
 		// clean.Cleaner refuses a line equal to an accepted earlier one; over a set
@@ -65,6 +69,7 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 		rows = "(SELECT " + strings.Join(carry, ", ") + ", CASE WHEN r IS NULL AND row_number() OVER " +
 			"(PARTITION BY r, k, o, t, a, ch, cat, prod, qty, g) > 1 THEN " + strconv.Itoa(reasonCode(txn.RejectDuplicate)) +
 			" ELSE r END AS r FROM " + rows + ") AS w"
+		reasons = append(reasons, txn.RejectDuplicate)
 	}
 	// Only accepted rows keep their keys; purchases (a >= 0) move First/Last and count orders.
 	keyed := []string{"CASE WHEN r IS NULL THEN k END AS k", "r", "o", "t", "a"}
@@ -96,11 +101,12 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	} else {
 		sel = append(sel, "NULL::text[]")
 	}
-	for i := range reasonCodes {
-		sel = append(sel, "count(*) FILTER (WHERE r = "+strconv.Itoa(i+1)+")")
+	// Only reasons the rules can produce are counted: each is a filter on every row.
+	for _, r := range reasons {
+		sel = append(sel, "count(*) FILTER (WHERE r = "+strconv.Itoa(reasonCode(r))+")")
 	}
 	sql, args := b.finish("SELECT " + strings.Join(sel, ", ") + " FROM (SELECT " + strings.Join(keyed, ", ") + " FROM " + rows + ") AS z" + group)
-	return sql, args, nil
+	return sql, args, reasons, nil
 }
 
 // Aggregate pushes the per-customer aggregation of the source down to the
@@ -136,7 +142,7 @@ func Aggregate(ctx context.Context, cfg Config, opts AggregateOptions) (*custome
 	if err != nil {
 		return nil, err
 	}
-	sql, args, err := cfg.pushdownQuery(s, opts)
+	sql, args, reasons, err := cfg.pushdownQuery(s, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +150,7 @@ func Aggregate(ctx context.Context, cfg Config, opts AggregateOptions) (*custome
 	if err != nil {
 		return nil, cfg.wrap(ctx, "aggregate query", err)
 	}
-	set, err := cfg.collect(rows, opts, s)
+	set, err := cfg.collect(rows, opts, s, reasons)
 	if err != nil {
 		return nil, cfg.wrap(ctx, "aggregate query", err)
 	}
@@ -164,7 +170,7 @@ type acc struct {
 	has      bool // at least one purchase (refund-only customers are left out)
 }
 
-func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema) (*customer.Set, error) {
+func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reasons []txn.RejectReason) (*customer.Set, error) {
 	defer rows.Close()
 	set := &customer.Set{Rejected: map[txn.RejectReason]int64{}}
 	byID := map[string]*acc{}
@@ -175,6 +181,11 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema) (*cu
 	var days []dayRow
 	channelSet := map[string]bool{}
 	loc := cfg.loc()
+	rejected := make([]int64, len(reasons))
+	rejDest := make([]any, len(reasons))
+	for i := range rejected {
+		rejDest[i] = &rejected[i]
+	}
 	for rows.Next() {
 		var (
 			gs                   int32
@@ -185,11 +196,7 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema) (*cu
 			revenue, purchRev    int64
 			chans                []*string
 		)
-		var rejected [8]int64
-		dest := []any{&gs, &k, &d, &n, &first, &last, &orders, &revenue, &purchRev, &purchases, &chans}
-		for i := range reasonCodes {
-			dest = append(dest, &rejected[i])
-		}
+		dest := append([]any{&gs, &k, &d, &n, &first, &last, &orders, &revenue, &purchRev, &purchases, &chans}, rejDest...)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -199,7 +206,7 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema) (*cu
 			if k == nil { // the group of all rejected rows
 				for i, c := range rejected {
 					if c > 0 {
-						set.Rejected[reasonCodes[i]] += c
+						set.Rejected[reasons[i]] += c
 					}
 				}
 				continue

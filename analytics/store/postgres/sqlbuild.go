@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,10 +139,14 @@ func reasonCode(r txn.RejectReason) int {
 // reasonCase is a CASE expression giving the reject reason code of a row (NULL when
 // accepted), in clean.Cleaner.Check's order. Duplicates are decided later, over
 // the rows this accepts.
-func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) string {
+func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) (string, []txn.RejectReason) {
 	var w strings.Builder
 	w.WriteString("CASE")
+	var used []txn.RejectReason
 	when := func(cond string, reason txn.RejectReason) {
+		if !slices.Contains(used, reason) {
+			used = append(used, reason)
+		}
 		w.WriteString(" WHEN " + cond + " THEN " + strconv.Itoa(reasonCode(reason)))
 	}
 	// The file reader refuses rows whose time or amount does not parse; NULL is the SQL equivalent.
@@ -170,7 +175,7 @@ func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) string {
 		when(e.money+" > 0 AND "+e.money+" < "+b.arg(int64(r.MinAmount)), txn.RejectBelowMinimum)
 	}
 	w.WriteString(" END")
-	return w.String()
+	return w.String(), used
 }
 
 func isText(oid uint32) bool {

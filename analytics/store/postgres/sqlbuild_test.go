@@ -45,7 +45,7 @@ func TestNoValueInSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, args, err := cfg.pushdownQuery(sch, AggregateOptions{Rules: rules, History: true, Daily: true})
+	sql, args, _, err := cfg.pushdownQuery(sch, AggregateOptions{Rules: rules, History: true, Daily: true})
 	if err != nil {
 		t.Fatal(err)
 	}
