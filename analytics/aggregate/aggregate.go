@@ -21,10 +21,12 @@
 // package clean). Table offsets are 32-bit: the IDs of one Build may total at
 // most 4 GiB.
 //
-// Parallelism: a CSV file is cut into Workers contiguous byte ranges
-// (input.ReadParallel); each range is parsed and aggregated by its own worker
-// with no locking, and the partial results are merged in file order at the
-// end. Sources are read one after the other, each in parallel.
+// Parallelism: a CSV file is cut into Workers contiguous byte ranges, a
+// Parquet file into runs of row groups (input.ReadParallel); each range is
+// parsed and aggregated by its own worker with no locking, and the partial
+// results are merged in file order at the end. Sources are read one after the
+// other, each in parallel. Streams (HTTP bodies, the sample generator) are
+// parsed by one worker.
 //
 // Orders are counted without per-transaction memory: per customer the
 // accumulator remembers a 32-bit fingerprint of the order ID of its last
@@ -158,6 +160,7 @@ type scanHandler struct {
 	t       txn.Transaction
 }
 
+// Record passes an accepted row to the callback.
 func (h *scanHandler) Record(r *input.Record) error {
 	if reason, _ := h.cleaner.Check(r); reason != "" {
 		return nil
@@ -166,6 +169,7 @@ func (h *scanHandler) Record(r *input.Record) error {
 	return h.fn(&h.t)
 }
 
+// Reject ignores unparseable rows: Build is where they are counted.
 func (h *scanHandler) Reject(int64, txn.RejectReason, string) {}
 
 // idKey is a customer to sort: the first 8 bytes of its ID, big-endian, decide

@@ -14,7 +14,8 @@ import (
 // benchFile generates (once, cached in the temp dir) a shop of about rows lines.
 func benchFile(b *testing.B, rows int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("crmlens-bench-%d.csv", rows))
+	// The generator version in the name keeps a changed generator from reusing a stale file.
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("crmlens-bench-v2-%d.csv", rows))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}

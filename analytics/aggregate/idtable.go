@@ -22,7 +22,10 @@ type idTable struct {
 const inlineKey = 23
 
 type idSlot struct {
-	hash uint32 // high bits of the hash, to skip most key comparisons
+	// hash is the low 32 bits of the ID's hash: it skips most key
+	// comparisons and gives the home slot again when the table grows, so
+	// growing never rehashes the IDs.
+	hash uint32
 	idx  uint32 // index + 1; 0 marks an empty slot
 	klen uint8
 	key  [inlineKey]byte
@@ -56,7 +59,7 @@ func (t *idTable) touch(h uint64) uint32 { return t.slots[h&t.mask].idx }
 
 // internHashed is Intern with the hash already computed.
 func (t *idTable) internHashed(id []byte, h uint64) (idx int32, added bool) {
-	tag := uint32(h >> 32)
+	tag := uint32(h)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.idx == 0 {
@@ -93,12 +96,14 @@ func (t *idTable) grow() {
 	old := t.slots
 	t.slots = make([]idSlot, 2*len(old))
 	t.mask = uint64(len(t.slots) - 1)
+	if t.mask > 1<<32-1 {
+		panic("aggregate: customer ID table beyond 2^32 slots")
+	}
 	for _, s := range old {
 		if s.idx == 0 {
 			continue
 		}
-		h := maphash.Bytes(t.seed, t.ID(int32(s.idx-1)))
-		i := h & t.mask
+		i := uint64(s.hash) & t.mask
 		for t.slots[i].idx != 0 {
 			i = (i + 1) & t.mask
 		}

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/clean"
@@ -55,6 +56,10 @@ func (m *merger) dayIndex(d customer.Day) int32 {
 // add merges one partial; its memory can be freed afterwards.
 func (m *merger) add(p *partial, lineOffset int64) {
 	p.flush()
+	// The first partial becomes the merged state as it is: merging into an
+	// empty merger would copy every accumulator unchanged, and with two
+	// workers that copy is half of the sequential merge.
+	adopt := m.ids.Len() == 0 && len(m.chanNames) == 0
 	m.rows += p.rows
 	m.accepted += p.accepted
 	m.tally.Merge(&p.tally, lineOffset)
@@ -73,8 +78,13 @@ func (m *merger) add(p *partial, lineOffset int64) {
 		g.Revenue += d.Revenue
 		g.Orders += d.Orders
 	}
-	if m.ids.Len() == 0 {
-		m.ids = newIDTable(p.ids.Len())
+	if adopt {
+		m.ids, m.accs, m.hist = p.ids, p.accs, p.hist
+		if !m.history {
+			m.hist = nil
+		}
+		*p = partial{}
+		return
 	}
 	var hashes [batchSize]uint64
 	for i := range p.accs {
@@ -104,7 +114,11 @@ func (m *merger) add(p *partial, lineOffset int64) {
 			}
 		}
 		if m.history {
-			m.hist[g] = append(m.hist[g], p.hist[i]...)
+			if len(m.hist[g]) == 0 {
+				m.hist[g] = p.hist[i] // no copy for customers new to the merge
+			} else {
+				m.hist[g] = append(m.hist[g], p.hist[i]...)
+			}
 		}
 		if pa.orders == 0 {
 			continue
@@ -177,29 +191,40 @@ func (m *merger) finish(asOf time.Time, loc *time.Location) *customer.Set {
 		}
 	}
 	sortByID(keys, id)
-	var latest int64
-	set.Customers = make([]customer.Customer, 0, len(keys))
-	for _, k := range keys {
-		g := k.g
-		a := &m.accs[g]
-		name := id(g)
-		var ch uint32
-		for b := a.channels; b != 0; b &= b - 1 {
-			if pos := bitOf[bits.TrailingZeros32(b)]; pos < MaxChannels {
-				ch |= 1 << pos
+	set.Customers = make([]customer.Customer, len(keys))
+	build := func(lo, hi int) (latest int64) {
+		for i := lo; i < hi; i++ {
+			g := keys[i].g
+			a := &m.accs[g]
+			var ch uint32
+			for b := a.channels; b != 0; b &= b - 1 {
+				if pos := bitOf[bits.TrailingZeros32(b)]; pos < MaxChannels {
+					ch |= 1 << pos
+				}
+			}
+			c := &set.Customers[i]
+			*c = customer.Customer{
+				ID: id(g), First: inLoc(a.first, loc), Last: inLoc(a.last, loc),
+				Orders: a.orders, Lines: a.lines, Revenue: a.revenue, Channels: ch,
+			}
+			if m.history {
+				c.History = m.hist[g]
+			}
+			if i == lo || a.last > latest {
+				latest = a.last
 			}
 		}
-		c := customer.Customer{
-			ID: name, First: inLoc(a.first, loc), Last: inLoc(a.last, loc),
-			Orders: a.orders, Lines: a.lines, Revenue: a.revenue, Channels: ch,
-		}
-		if m.history {
-			c.History = m.hist[g]
-		}
-		if len(set.Customers) == 0 || a.last > latest {
-			latest = a.last
-		}
-		set.Customers = append(set.Customers, c)
+		return latest
+	}
+	// Two halves in parallel: a million customers take a visible moment.
+	mid := len(keys) / 2
+	var latestLo int64
+	var wg sync.WaitGroup
+	wg.Go(func() { latestLo = build(0, mid) })
+	latest := build(mid, len(keys))
+	wg.Wait()
+	if mid > 0 {
+		latest = max(latest, latestLo)
 	}
 	slices.SortFunc(m.days, func(a, b customer.DailyRevenue) int { return cmp.Compare(a.Day, b.Day) })
 	set.Daily = m.days

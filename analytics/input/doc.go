@@ -14,7 +14,7 @@
 //	Record                              one parsed row; byte fields valid during the callback
 //	Handler{Record(*Record) error; Reject(line, reason, detail)}
 //	Read(ctx, src, h)                   sequential streaming read (CSV or Parquet)
-//	ReadParallel(ctx, src, n, newHandler) []Part  CSV cut into n byte ranges parsed concurrently
+//	ReadParallel(ctx, src, n, newHandler) []Part  CSV byte ranges / Parquet row groups, concurrently
 //	ParseAmount, TimeParser.Parse, ParseFlag  the field parsers, for other readers
 //
 // Unmapped optional fields stay empty. With a header, fields the mapping

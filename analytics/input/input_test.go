@@ -361,3 +361,14 @@ func TestLongLinesAndBufferGrowth(t *testing.T) {
 		t.Fatalf("got %d rows, rejects %v", len(c.rows), c.rejects)
 	}
 }
+
+func TestWhitespaceQuoted(t *testing.T) {
+	data := "  \"big spender\"   2024-01-01\t\"5\"  \r\n\"x\"\"y\" 2024-01-02 6\n   \n"
+	c := readString(t, data, Options{Delimiter: "whitespace", NoHeader: true, Mapping: mustMap(t, "customer=1,time=2,amount=3")})
+	if len(c.rejects) != 0 || len(c.rows) != 2 || c.rows[0].Customer != "big spender" || c.rows[0].Amount != 50000 || c.rows[1].Customer != `x"y` {
+		t.Fatalf("rows %v rejects %v", c.rows, c.rejects)
+	}
+	if fmt.Sprint(c.lines) != "[1 2]" {
+		t.Fatalf("lines %v", c.lines)
+	}
+}

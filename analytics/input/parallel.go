@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -26,12 +27,13 @@ type Part struct {
 // need no locking. Parts come back in file order, which lets callers merge
 // partial results exactly as if the file had been read sequentially.
 //
-// Only CSV sources with OpenAt, without gzip and without any '"' in the data
-// are split. A quoted field may hide a newline that the range cut would have
+// Parquet files with OpenAt are split by row groups (line numbers are row
+// indexes, offset the same way). CSV sources with OpenAt, without gzip and
+// without any '"' in the data are split by bytes. A quoted field may hide a newline that the range cut would have
 // treated as a line start, so when any range sees a quote the parallel results
 // are discarded and the source is re-read sequentially with a fresh handler.
-// Everything else (Parquet, streams, gzip, n <= 1, small files) is read
-// sequentially into one part.
+// Everything else (streams, gzip, single-row-group Parquet, n <= 1, small
+// files) is read sequentially into one part.
 func ReadParallel(ctx context.Context, src Source, n int, newHandler func() Handler) ([]Part, error) {
 	sequential := func() ([]Part, error) {
 		h := newHandler()
@@ -40,11 +42,21 @@ func ReadParallel(ctx context.Context, src Source, n int, newHandler func() Hand
 		}
 		return []Part{{Handler: h}}, nil
 	}
-	if n <= 1 || src.OpenAt == nil || src.Options.Format == "parquet" || src.Options.Gzip {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("source %s: %w", src.Name, err)
+	}
+	if n <= 1 || src.OpenAt == nil || src.Options.Gzip {
 		return sequential()
 	}
 	if err := src.Options.Validate(); err != nil {
 		return nil, fmt.Errorf("source %s: %w", src.Name, err)
+	}
+	if src.Options.Format == "parquet" {
+		parts, err := parquetParts(ctx, src, n, newHandler)
+		if err != nil || parts != nil {
+			return parts, err
+		}
+		return sequential()
 	}
 	ra, err := src.OpenAt()
 	if err != nil {
@@ -101,10 +113,8 @@ func ReadParallel(ctx context.Context, src Source, n int, newHandler func() Hand
 		})
 	}
 	wg.Wait()
-	for k, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("source %s: part %d: %w", src.Name, k, err)
-		}
+	if err := rootCause(src.Name, errs); err != nil {
+		return nil, err
 	}
 	off := headerLines
 	for k := range parts {
@@ -134,4 +144,20 @@ func lineStartAfter(ra io.ReaderAt, pos, size int64) (int64, error) {
 		}
 	}
 	return size, nil
+}
+
+// rootCause picks the error to report from the parts' errors: the first that
+// is not a cancellation caused by another part's failure.
+func rootCause(source string, errs []error) error {
+	var first error
+	for k, err := range errs {
+		if err == nil {
+			continue
+		}
+		err = fmt.Errorf("source %s: part %d: %w", source, k, err)
+		if first == nil || (errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	return first
 }

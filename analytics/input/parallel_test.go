@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -172,5 +173,34 @@ func TestCDNOW(t *testing.T) {
 	first := c.rows[0]
 	if first.Customer != "0001" || !first.Time.Equal(utc(1997, 1, 1, 0, 0, 0)) || first.Amount != 293300 || first.Quantity != 2 {
 		t.Fatalf("first row %+v", first)
+	}
+}
+
+// failAt is a Handler whose Record fails on one order ID.
+type failAt struct {
+	collect
+	order string
+}
+
+var errBoom = errors.New("boom")
+
+func (f *failAt) Record(r *Record) error {
+	if string(r.Order) == f.order {
+		return errBoom
+	}
+	return f.collect.Record(r)
+}
+
+func TestReadParallelErrors(t *testing.T) {
+	smallParts(t)
+	src := BytesSource("big.csv", bigCSV(40000, -1), Options{}, "")
+	_, err := ReadParallel(context.Background(), src, 3, func() Handler { return &failAt{order: "o39000"} })
+	if !errors.Is(err, errBoom) || !strings.Contains(err.Error(), "big.csv") {
+		t.Fatalf("err = %v, want the handler's error with the source name", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ReadParallel(ctx, src, 3, func() Handler { return &collect{} }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: err = %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -27,6 +28,12 @@ import (
 // units and FLOAT/DOUBLE are rounded to four decimals (the file already holds a
 // binary float, so no precision can be recovered there).
 func readParquet(ctx context.Context, src Source, h Handler) error {
+	return readParquetGroups(ctx, src, h, 0, math.MaxInt)
+}
+
+// readParquetGroups reads row groups [lo, hi) of the file; lines count from 1
+// at the first row of group lo.
+func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) error {
 	ra, err := openRandom(src)
 	if err != nil {
 		return err
@@ -66,7 +73,10 @@ func readParquet(ctx context.Context, src Source, h Handler) error {
 	var scratch [9][]byte
 	var line int64
 	rows := make([]parquet.Row, 512)
-	for _, rg := range f.RowGroups() {
+	groups := f.RowGroups()
+	hi = min(hi, len(groups))
+	lo = min(lo, hi)
+	for _, rg := range groups[lo:hi] {
 		rr := rg.Rows()
 		for {
 			n, rerr := rr.ReadRows(rows)
@@ -260,4 +270,60 @@ func openRandom(src Source) (ReaderAtCloser, error) {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	return bytesAt{bytes.NewReader(data)}, nil
+}
+
+// parquetParts reads a Parquet file's row groups in up to n contiguous runs of
+// roughly equal row counts, one goroutine each (see ReadParallel).
+func parquetParts(ctx context.Context, src Source, n int, newHandler func() Handler) ([]Part, error) {
+	ra, err := src.OpenAt()
+	if err != nil {
+		return nil, fmt.Errorf("source %s: open: %w", src.Name, err)
+	}
+	f, err := parquet.OpenFile(ra, ra.Size())
+	ra.Close()
+	if err != nil {
+		return nil, fmt.Errorf("source %s: parquet: %w", src.Name, err)
+	}
+	groups := f.RowGroups()
+	n = min(n, len(groups))
+	if n <= 1 {
+		return nil, nil
+	}
+	var total int64
+	for _, g := range groups {
+		total += g.NumRows()
+	}
+	// Cut after the group where the running row count passes k/n of the total.
+	bounds := []int{0}
+	var run int64
+	for i, g := range groups {
+		run += g.NumRows()
+		if len(bounds) < n && run*int64(n) >= total*int64(len(bounds)) && i+1 < len(groups) {
+			bounds = append(bounds, i+1)
+		}
+	}
+	bounds = append(bounds, len(groups))
+	parts := make([]Part, len(bounds)-1)
+	errs := make([]error, len(parts))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var off int64
+	for k := range parts {
+		parts[k] = Part{Handler: newHandler(), LineOffset: off}
+		for _, g := range groups[bounds[k]:bounds[k+1]] {
+			off += g.NumRows()
+		}
+		wg.Go(func() {
+			if err := readParquetGroups(ctx, src, parts[k].Handler, bounds[k], bounds[k+1]); err != nil {
+				errs[k] = err
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if err := rootCause(src.Name, errs); err != nil {
+		return nil, err
+	}
+	return parts, nil
 }

@@ -3,6 +3,9 @@ package input
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +96,46 @@ func btoa(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+func TestParquetParallel(t *testing.T) {
+	var rows []pqRow
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10000 {
+		text := fmt.Sprintf("%d.%02d", i%100, i%7)
+		if i%997 == 5 {
+			text = "bad"
+		}
+		rows = append(rows, pqRow{Customer: fmt.Sprintf("c%d", i%300), Order: int64(i), When: base.Add(time.Duration(i) * time.Minute), Text: text, Qty: 1})
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[pqRow](&buf, parquet.MaxRowsPerRowGroup(700))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := BytesSource("p.parquet", buf.Bytes(), Options{Format: "parquet", Mapping: mustMap(t, "customer=customer_id,time=ts,amount=amount_text")}, "")
+	seq := &collect{}
+	if err := Read(context.Background(), src, seq); err != nil {
+		t.Fatal(err)
+	}
+	wantRows, wantRej := flatten([]Part{{Handler: seq}})
+	if len(wantRows) != 9989 || len(wantRej) != 11 || !strings.HasPrefix(wantRej[0], "6:malformed") {
+		t.Fatalf("sequential: %d rows, rejects %v", len(wantRows), wantRej)
+	}
+	for _, n := range []int{2, 3, 5} {
+		parts, err := ReadParallel(context.Background(), src, n, func() Handler { return &collect{} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parts) != n {
+			t.Fatalf("n=%d: %d parts", n, len(parts))
+		}
+		gotRows, gotRej := flatten(parts)
+		if !slices.Equal(gotRows, wantRows) || !slices.Equal(gotRej, wantRej) {
+			t.Fatalf("n=%d: parallel parquet read differs from sequential", n)
+		}
+	}
 }

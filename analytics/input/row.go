@@ -95,8 +95,10 @@ func (p *rowParser) parse(fields [][]byte, line int64) (*Record, string) {
 	return r, ""
 }
 
+// parseError is a constant error for field parsers.
 type parseError string
 
+// Error returns the message, which never contains a field value.
 func (e parseError) Error() string { return string(e) }
 
 const (
@@ -146,7 +148,7 @@ func ParseFlag(b []byte) (bool, error) {
 	return false, errFlag
 }
 
-// reject is the detail for CSV-level problems; kept here so all details are in one place.
+// rejectMalformed reports a row that could not be parsed.
 func rejectMalformed(h Handler, line int64, detail string) {
 	h.Reject(line, txn.RejectMalformed, detail)
 }

@@ -125,6 +125,7 @@ type fileAt struct {
 	size int64
 }
 
+// Size is the file size at open time.
 func (f fileAt) Size() int64 { return f.size }
 
 // BytesSource reads data held in memory (a ConfigMap value, a test fixture).
@@ -138,6 +139,7 @@ func BytesSource(name string, data []byte, opts Options, channel string) Source 
 
 type bytesAt struct{ *bytes.Reader }
 
+// Close is a no-op: the data stays with the caller.
 func (bytesAt) Close() error { return nil }
 
 // ReaderSource wraps a function returning a stream (HTTP body, object-store

@@ -10,10 +10,9 @@ import (
 // ConfigMap's 1 MiB limit, leaving room for other keys and metadata.
 const DefaultMaxBytes = 512 << 10
 
-// Shrinker may be implemented by the loosely typed sections (CLV, KMeans,
-// VIP, Basket, Forecast) so Bound can shorten their lists before dropping
-// them. Shrink cuts the section's longest list by about half and reports
-// whether anything was cut.
+// Shrinker is implemented by sections with lists Bound may shorten: Shrink
+// cuts the section's longest list by about half and reports whether anything
+// was cut.
 type Shrinker interface {
 	Shrink() bool
 }
@@ -30,10 +29,10 @@ func (d *Document) Size() (int, error) {
 // Bound cuts lists until the JSON encoding fits maxBytes (DefaultMaxBytes when
 // maxBytes ≤ 0), setting Truncated and naming each cut list in
 // TruncatedFields. Cuts, in order, until it fits: reject samples to 10, the
-// oldest half of the cohorts, every other Lorenz point, shrinkable model
-// sections, then the VIP, basket and forecast sections, then all reject
-// samples. Aggregate counts are never cut. It fails only when even that is
-// not enough.
+// oldest half of the cohorts, every other Lorenz point, the forecast history,
+// basket rules and VIP profile lists (halving), then the forecast, basket and
+// VIP sections, then all reject samples. Aggregate counts are never cut. It
+// fails only when even that is not enough.
 func Bound(d *Document, maxBytes int) error {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
@@ -86,22 +85,31 @@ func (d *Document) cutOne() bool {
 		d.mark("pareto.lorenz")
 		return true
 	}
-	sections := []struct {
+	// Shrink, in order, the forecast history, the weakest basket rules and
+	// the VIP profile lists; then drop those sections whole.
+	shrinkers := []struct {
 		name string
-		v    *any
-	}{{"forecast", &d.Forecast}, {"basket", &d.Basket}, {"vip", &d.VIP}, {"kmeans", &d.KMeans}, {"clv", &d.CLV}}
-	for _, s := range sections {
-		if sh, ok := (*s.v).(Shrinker); ok && sh.Shrink() {
-			d.mark(s.name)
+		s    Shrinker
+	}{{"forecast", d.Forecast}, {"basket", d.Basket}, {"vip", d.VIP}}
+	for _, x := range shrinkers {
+		if x.s.Shrink() { // nil sections report false
+			d.mark(x.name)
 			return true
 		}
 	}
-	for _, s := range sections[:3] {
-		if *s.v != nil {
-			*s.v = nil
-			d.mark(s.name)
-			return true
-		}
+	switch {
+	case d.Forecast != nil:
+		d.Forecast = nil
+		d.mark("forecast")
+		return true
+	case d.Basket != nil:
+		d.Basket = nil
+		d.mark("basket")
+		return true
+	case d.VIP != nil:
+		d.VIP = nil
+		d.mark("vip")
+		return true
 	}
 	if len(d.Input.RejectSamples) > 0 {
 		d.Input.RejectSamples = d.Input.RejectSamples[:0]

@@ -45,19 +45,16 @@ type Document struct {
 	RFM         *rfm.Summary         `json:"rfm,omitempty"`
 	ValueMatrix *valuematrix.Summary `json:"valueMatrix,omitempty"`
 	Lifecycle   *lifecycle.Summary   `json:"lifecycle,omitempty"`
-	// CLV and KMeans hold the summaries of the clv and kmeans packages. They
-	// are typed loosely so those packages plug in without this one importing
-	// them; a value may implement Shrinker to cooperate with Bound.
-	CLV    any `json:"clv,omitempty"`
-	KMeans any `json:"kmeans,omitempty"`
+	CLV         *CLVSection          `json:"clv,omitempty"`
+	KMeans      *KMeansSection       `json:"kmeans,omitempty"`
 
 	// Report sections: present when the report was requested.
-	KPI      *kpi.Summary    `json:"kpi,omitempty"`
-	Pareto   *pareto.Summary `json:"pareto,omitempty"`
-	Cohort   *cohort.Summary `json:"cohort,omitempty"`
-	VIP      any             `json:"vip,omitempty"`
-	Basket   any             `json:"basket,omitempty"`
-	Forecast any             `json:"forecast,omitempty"`
+	KPI      *kpi.Summary     `json:"kpi,omitempty"`
+	Pareto   *pareto.Summary  `json:"pareto,omitempty"`
+	Cohort   *cohort.Summary  `json:"cohort,omitempty"`
+	VIP      *VIPSection      `json:"vip,omitempty"`
+	Basket   *BasketSection   `json:"basket,omitempty"`
+	Forecast *ForecastSection `json:"forecast,omitempty"`
 
 	// Truncated is true when Bound had to cut lists to fit the size budget;
 	// TruncatedFields names what was cut (JSON paths like "cohort.cohorts").

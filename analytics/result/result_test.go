@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/crmlens/crmlens/analytics/basket"
 	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/pareto"
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -217,17 +219,31 @@ func TestBound(t *testing.T) {
 			t.Errorf("lorenz has %d points, ends %+v %+v", len(l), l[0], l[len(l)-1])
 		}
 	})
-	t.Run("shrinker and opaque sections", func(t *testing.T) {
+	t.Run("model sections shrink, then go", func(t *testing.T) {
 		d := New()
-		big := strings.Repeat("x", 5000)
-		s := &shrinky{items: []string{big, big, big, big}}
-		d.KMeans = s
-		d.VIP = map[string]string{"v": big}
-		if err := Bound(d, 4000); err != nil {
+		big := strings.Repeat("x", 1000)
+		d.Basket = &BasketSection{}
+		for i := 0; i < 8; i++ {
+			d.Basket.Rules = append(d.Basket.Rules, basket.Rule{Antecedent: []string{big}, Lift: float64(8 - i)})
+		}
+		d.VIP = &VIPSection{ValueBasis: big}
+		d.KMeans = &KMeansSection{Seed: 1}
+		// Budget: room for the VIP section and about two rules.
+		d2 := New()
+		d2.VIP, d2.KMeans = d.VIP, d.KMeans
+		n, _ := d2.Size()
+		if err := Bound(d, n+2500); err != nil {
 			t.Fatal(err)
 		}
-		if len(s.items) != 0 || d.VIP != nil || d.KMeans == nil {
-			t.Errorf("items=%d vip=%v", len(s.items), d.VIP != nil)
+		if d.Basket == nil || len(d.Basket.Rules) != 2 || d.Basket.Rules[0].Lift != 8 || d.VIP == nil || d.KMeans == nil {
+			t.Errorf("basket %+v vip %v", d.Basket, d.VIP != nil)
+		}
+		// Too small for any rule: the basket section goes before the VIP one.
+		if err := Bound(d, n+100); err != nil {
+			t.Fatal(err)
+		}
+		if d.Basket != nil || d.VIP == nil || !slices.Equal(d.TruncatedFields, []string{"basket"}) {
+			t.Errorf("basket %v vip %v truncated %v", d.Basket != nil, d.VIP != nil, d.TruncatedFields)
 		}
 	})
 	t.Run("impossible budget", func(t *testing.T) {
@@ -235,19 +251,6 @@ func TestBound(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
-}
-
-type shrinky struct {
-	items []string
-}
-
-func (s *shrinky) MarshalJSON() ([]byte, error) { return json.Marshal(s.items) }
-func (s *shrinky) Shrink() bool {
-	if len(s.items) == 0 {
-		return false
-	}
-	s.items = s.items[:len(s.items)/2]
-	return true
 }
 
 func TestAppendMoney(t *testing.T) {

@@ -9,7 +9,8 @@ const (
 	// RunNowAnnotation asks for an immediate run of a SegmentationModel or a
 	// ReportSchedule. Set it to any new value (a timestamp works well); the
 	// reconciler starts one run per distinct value and records the value it
-	// handled in LastRunNowAnnotation, so re-applying the same value does nothing.
+	// handled in LastRunNowAnnotation, so re-applying the same value (a GitOps
+	// sync) does nothing.
 	RunNowAnnotation = "crmlens.io/run-now"
 
 	// LastRunNowAnnotation records the RunNowAnnotation value already acted on.

@@ -330,6 +330,49 @@ func TestSchemaDocumented(t *testing.T) {
 	}
 }
 
+// ruleMessages collects the messages of every CEL rule under s.
+func ruleMessages(path string, s *apiextensionsv1.JSONSchemaProps, out map[string]string) {
+	for _, r := range s.XValidations {
+		out[r.Message] = path + ": " + r.Rule
+	}
+	for n, p := range s.Properties {
+		ruleMessages(path+"."+n, &p, out)
+	}
+	if s.Items != nil && s.Items.Schema != nil {
+		ruleMessages(path+"[]", s.Items.Schema, out)
+	}
+}
+
+// TestEveryRuleExplainedAndExercised checks that each CEL rule has its own
+// message (not the generic "failed rule") and that at least one invalid
+// manifest in the table is refused with it.
+func TestEveryRuleExplainedAndExercised(t *testing.T) {
+	e, _ := apiServer(t)
+	msgs := map[string]string{}
+	for _, crd := range crds(t, e) {
+		ruleMessages(crd.Spec.Names.Kind, crd.Spec.Versions[0].Schema.OpenAPIV3Schema, msgs)
+	}
+	if len(msgs) < 30 {
+		t.Errorf("found %d distinct rule messages; did rules lose their messages?", len(msgs))
+	}
+	for m, where := range msgs {
+		if m == "" {
+			t.Errorf("rule without a message at %s", where)
+			continue
+		}
+		exercised := false
+		for _, c := range invalidCases {
+			if strings.Contains(m, c.msg) {
+				exercised = true
+				break
+			}
+		}
+		if !exercised {
+			t.Errorf("no invalid manifest exercises the rule %q (%s)", m, where)
+		}
+	}
+}
+
 // getTable lists a resource the way kubectl get does: as a server-side Table.
 func getTable(t *testing.T, cfg *rest.Config, path string) metav1.Table {
 	t.Helper()
@@ -438,6 +481,29 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 			t.Errorf("%s: the Table has no rows", r.Resource)
 		}
 	}
+	// Cells come from status: a model marked ready with 1234 customers shows
+	// them in the Ready, Reason and Customers columns.
+	model := &crmv1.SegmentationModel{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-rfm"}, model); err != nil {
+		t.Fatal(err)
+	}
+	model.Status.Customers = 1234
+	model.Status.Conditions = []metav1.Condition{{
+		Type: crmv1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Succeeded",
+		Message: "analysed", LastTransitionTime: metav1.Now(),
+	}}
+	if err := e.Client.Status().Update(ctx, model); err != nil {
+		t.Fatal(err)
+	}
+	table := getTable(t, e.Config, fmt.Sprintf("/apis/analytics.crmlens.io/v1alpha1/namespaces/%s/segmentationmodels/shop-rfm", ns))
+	if len(table.Rows) != 1 {
+		t.Fatalf("want one row, got %d", len(table.Rows))
+	}
+	cells := fmt.Sprint(table.Rows[0].Cells)
+	if want := "[shop-rfm RFM True Succeeded 1234"; !strings.HasPrefix(cells, want) {
+		t.Errorf("printed row %s, want it to start with %s", cells, want)
+	}
+
 	if want := len(sampleFiles(t)); total < want {
 		t.Errorf("category listing found %d objects, want at least the %d samples", total, want)
 	}

@@ -74,12 +74,13 @@ type Report struct {
 }
 
 // KPIParams tune the KPI report.
-// +kubebuilder:validation:XValidation:rule="duration(self.activeWithin) <= duration(self.churnedAfter)",message="kpi.activeWithin must not exceed churnedAfter",fieldPath=".activeWithin"
+// +kubebuilder:validation:XValidation:rule="!self.activeWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.churnedAfter.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.activeWithin) <= duration(self.churnedAfter)",message="kpi.activeWithin must not exceed churnedAfter",fieldPath=".activeWithin"
 type KPIParams struct {
 	// activeWithin: customers who bought within this Go duration are active.
 	// +optional
 	// +kubebuilder:default="2160h"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ActiveWithin *metav1.Duration `json:"activeWithin,omitempty"`
 
@@ -88,6 +89,7 @@ type KPIParams struct {
 	// +optional
 	// +kubebuilder:default="4320h"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ChurnedAfter *metav1.Duration `json:"churnedAfter,omitempty"`
 
@@ -101,6 +103,7 @@ type KPIParams struct {
 	// +optional
 	// +kubebuilder:default="336h"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ResponseWindow *metav1.Duration `json:"responseWindow,omitempty"`
 }
@@ -263,6 +266,7 @@ type Webhook struct {
 	// +optional
 	// +kubebuilder:default="10s"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 }
@@ -343,7 +347,7 @@ type DropMeasure string
 
 // VIPActivityDropRule fires when VIPs buy less often or spend less than
 // their own baseline. Needs a VIP report.
-// +kubebuilder:validation:XValidation:rule="duration(self.recent) < duration(self.baseline)",message="vipActivityDrop.recent must be shorter than baseline",fieldPath=".recent"
+// +kubebuilder:validation:XValidation:rule="!self.recent.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.baseline.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.recent) < duration(self.baseline)",message="vipActivityDrop.recent must be shorter than baseline",fieldPath=".recent"
 type VIPActivityDropRule struct {
 	// threshold is the relative drop that counts, between 0 and 1: "0.5"
 	// means the recent rate fell below half the baseline rate.
@@ -360,6 +364,7 @@ type VIPActivityDropRule struct {
 	// +optional
 	// +kubebuilder:default="4320h"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	Baseline *metav1.Duration `json:"baseline,omitempty"`
 
@@ -367,6 +372,7 @@ type VIPActivityDropRule struct {
 	// +optional
 	// +kubebuilder:default="720h"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	Recent *metav1.Duration `json:"recent,omitempty"`
 
@@ -408,6 +414,7 @@ type ReportScheduleSpec struct {
 
 	// suspend stops new runs; running ones finish.
 	// +optional
+	// +kubebuilder:default=false
 	Suspend bool `json:"suspend,omitempty"`
 
 	// concurrencyPolicy when a run is due while one runs: Allow, Forbid
@@ -455,6 +462,7 @@ type ReportScheduleSpec struct {
 	// each run; all history when unset (or the model's window with modelRef).
 	// +optional
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	Window *metav1.Duration `json:"window,omitempty"`
 

@@ -252,14 +252,15 @@ type ValueMatrixParams struct {
 
 // LifecycleParams set the lifecycle stage boundaries, as Go durations
 // relative to the analysis date.
-// +kubebuilder:validation:XValidation:rule="duration(self.newWithin) <= duration(self.activeWithin)",message="lifecycle.newWithin must not exceed activeWithin",fieldPath=".newWithin"
-// +kubebuilder:validation:XValidation:rule="duration(self.activeWithin) < duration(self.churnedAfter)",message="lifecycle.activeWithin must be shorter than churnedAfter",fieldPath=".activeWithin"
+// +kubebuilder:validation:XValidation:rule="!self.newWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.activeWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.newWithin) <= duration(self.activeWithin)",message="lifecycle.newWithin must not exceed activeWithin",fieldPath=".newWithin"
+// +kubebuilder:validation:XValidation:rule="!self.activeWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.churnedAfter.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.activeWithin) < duration(self.churnedAfter)",message="lifecycle.activeWithin must be shorter than churnedAfter",fieldPath=".activeWithin"
 type LifecycleParams struct {
 	// newWithin: a customer whose first purchase is this recent is New.
 	// +optional
 	// +kubebuilder:default="720h"
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	NewWithin *metav1.Duration `json:"newWithin,omitempty"`
 
 	// activeWithin: a customer whose last purchase is this recent is Active
@@ -268,6 +269,7 @@ type LifecycleParams struct {
 	// +kubebuilder:default="2160h"
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	ActiveWithin *metav1.Duration `json:"activeWithin,omitempty"`
 
 	// churnedAfter: a customer whose last purchase is older is Churned.
@@ -275,6 +277,7 @@ type LifecycleParams struct {
 	// +kubebuilder:default="8760h"
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	ChurnedAfter *metav1.Duration `json:"churnedAfter,omitempty"`
 
 	// loyalMinOrders: an active customer with at least this many orders is
@@ -426,8 +429,9 @@ type SegmentationModelSpec struct {
 	// run, such as "8760h" for a rolling year. All history when unset.
 	// +optional
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('24h')",message="window must be at least 24h"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self) >= duration('24h')",message="window must be at least 24h"
 	Window *metav1.Duration `json:"window,omitempty"`
 
 	// asOf fixes the analysis date (YYYY-MM-DD): only transactions up to the
@@ -454,8 +458,9 @@ type SegmentationModelSpec struct {
 	// +optional
 	// +kubebuilder:default="24h"
 	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="refreshInterval must be at least 1m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self) >= duration('1m')",message="refreshInterval must be at least 1m"
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 
 	// suspend stops scheduled refreshes; running Jobs finish.
@@ -544,6 +549,15 @@ type SegmentationModelStatus struct {
 	// lastRunName is the name of the last run's Job.
 	// +optional
 	LastRunName string `json:"lastRunName,omitempty"`
+
+	// lastRunGeneration is the spec generation the last run analysed; a newer
+	// generation triggers a run.
+	// +optional
+	LastRunGeneration int64 `json:"lastRunGeneration,omitempty"`
+
+	// nextRunTime is when refreshInterval next runs the analysis.
+	// +optional
+	NextRunTime *metav1.Time `json:"nextRunTime,omitempty"`
 
 	// resultConfigMap names the summary ConfigMap of the last result.
 	// +optional

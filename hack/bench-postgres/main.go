@@ -36,15 +36,16 @@ const bareQuery = `SELECT customer_id, min("timestamp"), max("timestamp"), count
 func main() {
 	rows := flag.Int("rows", 10_000_000, "approximate number of transaction lines to load")
 	reps := flag.Int("reps", 3, "timed repetitions of each contender")
+	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the bare and the pushdown query first")
 	workMem := flag.String("work-mem", "256MB", "PostgreSQL work_mem for the aggregations")
 	flag.Parse()
-	if err := run(*rows, *workMem, *reps); err != nil {
+	if err := run(*rows, *workMem, *reps, *explain); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-postgres:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows int, workMem string, reps int) error {
+func run(rows int, workMem string, reps int, explain bool) error {
 	ctx := context.Background()
 	srv, err := pgtest.New(pgtest.Options{Settings: []string{
 		"shared_buffers = '1GB'", "work_mem = '" + workMem + "'", "max_parallel_workers_per_gather = 2",
@@ -87,8 +88,36 @@ func run(rows int, workMem string, reps int) error {
 	if _, err := conn.Exec(ctx, "SELECT count(*), sum(amount) FROM tx"); err != nil {
 		return err
 	}
+	if _, err := conn.Exec(ctx, "SET work_mem = '"+workMem+"'"); err != nil {
+		return err
+	}
 
 	pg := postgres.Config{Host: srv.Host, Port: srv.Port, Database: srv.Database, User: srv.User, Password: srv.Password, SSLMode: postgres.SSLDisable, Table: "tx"}
+	if explain {
+		sql, args, err := postgres.PushdownSQL(ctx, pg, postgres.AggregateOptions{})
+		if err != nil {
+			return err
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{{bareQuery, nil}, {sql, args}} {
+			rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					return err
+				}
+				fmt.Println(line)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+	}
 	var customers, scored int
 	var rawRows int64
 	contenders := []struct {

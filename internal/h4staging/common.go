@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -34,6 +35,9 @@ func (c Config) now() metav1.Time {
 	}
 	return metav1.NewTime(c.Clock.Now())
 }
+
+// annotationCreated orders an owner's Jobs precisely.
+const annotationCreated = "crmlens.io/created"
 
 // Defaults for Config.
 const (
@@ -103,7 +107,9 @@ type jobSpec struct {
 func (c Config) buildJob(s jobSpec) *batchv1.Job {
 	labels := ownerLabels(s.kind, s.owner.GetName())
 	labels[runplan.LabelRun] = s.name
-	annots := map[string]string{runplan.AnnotationTrigger: s.trigger}
+	// Creation order at sub-second precision: creationTimestamp has whole
+	// seconds, and two runs of one owner may start within the same second.
+	annots := map[string]string{runplan.AnnotationTrigger: s.trigger, annotationCreated: time.Now().UTC().Format(time.RFC3339Nano)}
 	for k, v := range s.annots {
 		annots[k] = v
 	}
@@ -219,3 +225,15 @@ func condTrue(conds []metav1.Condition, typ string) bool {
 }
 
 func fmtErr(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
+// effects are side effects (Events, notifications, counters) of a status
+// change, run only after that status was written.
+type effects []func()
+
+func (e *effects) add(f func()) { *e = append(*e, f) }
+
+func (e effects) run() {
+	for _, f := range e {
+		f()
+	}
+}

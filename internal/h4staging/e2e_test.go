@@ -167,7 +167,9 @@ func rfmModel(ns, name, source string) *crmv1.SegmentationModel {
 		Spec: crmv1.SegmentationModelSpec{Sources: []crmv1.SourceRef{{Name: source}}, Method: crmv1.Method{Type: crmv1.MethodRFM}}}
 }
 
-func cond(conds []metav1.Condition, typ string) *metav1.Condition { return meta.FindStatusCondition(conds, typ) }
+func cond(conds []metav1.Condition, typ string) *metav1.Condition {
+	return meta.FindStatusCondition(conds, typ)
+}
 
 func (h *harness) model(ns, name string) *crmv1.SegmentationModel {
 	var m crmv1.SegmentationModel
@@ -304,7 +306,7 @@ func TestModelEndToEnd(t *testing.T) {
 
 	// Failure keeps the last good result: a source whose ConfigMap vanishes.
 	h.create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "inline"}, Data: map[string]string{"tx.csv": sampleCSV}},
-		&crmv1.DataSource{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "inline"}, Spec: crmv1.DataSourceSpec{ConfigMap: &crmv1.ConfigMapSource{Name: "inline", Key: "tx.csv"}}},
+		&crmv1.DataSource{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "inline"}, Spec: crmv1.DataSourceSpec{Schema: txSchema(), ConfigMap: &crmv1.ConfigMapSource{Name: "inline", Key: "tx.csv"}}},
 		rfmModel(ns, "small", "inline"))
 	good := h.waitModelRun(ns, "small", "small-g1")
 	if good.Status.Customers != 3 {
@@ -393,9 +395,14 @@ func TestRestartCreatesNoDuplicateJob(t *testing.T) {
 	if js := h.jobs(ns); len(js) != 1 {
 		t.Errorf("%d Jobs after restart, want 1", len(js))
 	}
-	if r := h.eventReasons(ns, "rfm"); r[controllers.ReasonJobCreated] != 1 || r[controllers.ReasonSucceeded] != 1 {
+	// The first manager's JobCreated Event may be lost when it stops; never two.
+	if r := h.eventReasons(ns, "rfm"); r[controllers.ReasonJobCreated] > 1 || r[controllers.ReasonSucceeded] != 1 {
 		t.Errorf("events = %v", r)
 	}
 }
 
 var _ = json.Marshal
+
+func txSchema() *crmv1.SchemaMapping {
+	return &crmv1.SchemaMapping{Transactions: &crmv1.TransactionColumns{CustomerID: "customer_id", OrderID: "order_id", Timestamp: "timestamp", Amount: "amount"}}
+}

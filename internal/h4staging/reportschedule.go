@@ -77,6 +77,9 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	// Events, notifications and counters of finished runs happen only once
+	// the status recording them is written, so a conflict never repeats them.
+	var fx effects
 	streaks := map[string]int{}
 	_ = json.Unmarshal([]byte(rs.GetAnnotations()[annotationAlertStreaks]), &streaks)
 
@@ -94,7 +97,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			continue
 		}
 		if wasActive[j.Name] {
-			r.absorb(ctx, &rs, j, st, cond, streaks, now)
+			r.absorb(ctx, &rs, j, st, cond, streaks, now, &fx)
 		}
 	}
 	rs.Status.Active = active
@@ -168,6 +171,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		return ctrl.Result{}, err
 	}
+	fx.run()
 	return result, nil
 }
 
@@ -188,8 +192,11 @@ func (r *ReportScheduleReconciler) scheduleRun(ctx context.Context, rs *crmv1.Re
 		return nil
 	}
 	name := jobName(rs.Name, schedule.JobSuffix(*d.Due))
+	due := metav1.NewTime(*d.Due)
 	for _, a := range rs.Status.Active {
 		if a.Name == name {
+			// Started before a status write was lost (e.g. a conflict).
+			rs.Status.LastScheduleTime = &due
 			return nil
 		}
 	}
@@ -220,7 +227,6 @@ func (r *ReportScheduleReconciler) scheduleRun(ctx context.Context, rs *crmv1.Re
 	if job != nil {
 		rs.Status.Active = append(rs.Status.Active, corev1.ObjectReference{APIVersion: "batch/v1", Kind: "Job", Namespace: job.Namespace, Name: job.Name, UID: job.UID})
 	}
-	due := metav1.NewTime(*d.Due)
 	rs.Status.LastScheduleTime = &due
 	return nil
 }
@@ -343,6 +349,39 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 		if p := rep.Pareto; p != nil && p.RevenueShare != "" {
 			a.ParetoShare, _ = strconv.ParseFloat(string(p.RevenueShare), 64)
 		}
+		if v := rep.VIP; v != nil {
+			vp := &runplan.VIP{}
+			if v.TopFraction != nil {
+				vp.TopPercent = dec(string(*v.TopFraction)) * 100
+			}
+			for _, b := range v.SpendBuckets {
+				vp.SpendBuckets = append(vp.SpendBuckets, dec(string(b)))
+			}
+			a.VIP = vp
+		}
+		if b := rep.Basket; b != nil {
+			a.Basket = &runplan.Basket{MinSupport: dec(string(b.MinSupport)), MinConfidence: dec(string(b.MinConfidence)), MinLift: dec(string(b.MinLift)),
+				MaxRules: int(b.MaxRules), Item: strings.ToLower(b.Level)}
+		}
+		if f := rep.Forecast; f != nil {
+			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon)}
+			if f.SeasonLength != nil {
+				fp.SeasonLength = int(*f.SeasonLength)
+			}
+			if fp.Unit == "quarter" {
+				// The engine steps in days, weeks or months: a quarter is three months.
+				fp.Unit, fp.Horizon = "month", fp.Horizon*3
+			}
+			a.Forecast = fp
+		}
+	}
+	if v := rs.Spec.VIPActivityDrop; v != nil {
+		if a.VIP == nil {
+			a.VIP = &runplan.VIP{}
+		}
+		a.VIP.DropThreshold = dec(string(v.Threshold))
+		a.VIP.RecentDays = days(v.Recent.Duration)
+		a.VIP.BaselineDays = days(v.Baseline.Duration)
 	}
 	p := &runplan.Plan{
 		Owner:           runplan.Owner{APIVersion: crmv1.GroupVersion.String(), Kind: kindSchedule, Namespace: rs.Namespace, Name: rs.Name, UID: string(rs.UID)},
@@ -366,7 +405,7 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 
 // absorb processes a run that finished since the last reconcile: KPIs,
 // alerts, Events, metrics.
-func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportSchedule, j *batchv1.Job, st jobState, cond *batchv1.JobCondition, streaks map[string]int, now time.Time) {
+func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportSchedule, j *batchv1.Job, st jobState, cond *batchv1.JobCondition, streaks map[string]int, now time.Time, fx *effects) {
 	gen := rs.Generation
 	cm := &corev1.ConfigMap{}
 	cmErr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: j.Name}, cm)
@@ -387,19 +426,23 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 			rs.Status.LastRunName = j.Name
 			rs.Status.ResultConfigMap = j.Name
 			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, fmt.Sprintf("run %s succeeded", j.Name))
-			r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
-			metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
+			fx.add(func() {
+				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
+				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
+			})
 			metrics.SetKPIs(metrics.KindSchedule, rs.Namespace, rs.Name, out.Metrics)
-			r.evaluateAlerts(ctx, rs, out.Metrics, parseKPIs(prevKPIs), streaks, finished.Time)
+			r.evaluateAlerts(ctx, rs, out.Metrics, parseKPIs(prevKPIs), streaks, finished.Time, fx)
 			return
 		}
 		cond = &batchv1.JobCondition{Reason: "ResultMissing", Message: err.Error()}
 	}
 	reason, msg := failureOf(cm, cmErr, j.Name, cond)
 	rs.Status.LastRunName = j.Name
-	metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Failed, dur, 0)
 	setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, reason, fmt.Sprintf("run %s failed: %s", j.Name, msg))
-	r.Recorder.Eventf(rs, j, corev1.EventTypeWarning, ReasonRunFailed, "Report", "report run %s failed (%s): %s", j.Name, reason, msg)
+	fx.add(func() {
+		metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Failed, dur, 0)
+		r.Recorder.Eventf(rs, j, corev1.EventTypeWarning, ReasonRunFailed, "Report", "report run %s failed (%s): %s", j.Name, reason, msg)
+	})
 }
 
 func parseKPIs(m map[string]string) map[string]float64 {
@@ -413,7 +456,7 @@ func parseKPIs(m map[string]string) map[string]float64 {
 }
 
 // evaluateAlerts applies the rules and surfaces transitions.
-func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, cur, prev map[string]float64, streaks map[string]int, at time.Time) {
+func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, cur, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
 	var rules []alerts.Rule
 	for _, a := range rs.Spec.Alerts {
 		rules = append(rules, alerts.Rule{Name: a.Name, Metric: a.Metric, Operator: string(a.Operator), Threshold: string(a.Threshold), Severity: string(a.Severity), ForRuns: int(a.ForRuns)})
@@ -473,13 +516,15 @@ func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1
 		}
 	}
 	rs.Status.FiringAlerts = int32(len(rs.Status.Alerts))
-	metrics.SetAlerts(rs.Namespace, rs.Name, firing)
-	for _, s := range o.Started {
-		r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "AlertFiring", "Alert", "alert %s fires: %s", s.Name, s.Message)
-	}
-	for _, s := range o.Resolved {
-		r.Recorder.Eventf(rs, nil, corev1.EventTypeNormal, "AlertResolved", "Alert", "alert %s resolved: %s", s.Name, s.Message)
-	}
+	fx.add(func() {
+		metrics.SetAlerts(rs.Namespace, rs.Name, firing)
+		for _, s := range o.Started {
+			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "AlertFiring", "Alert", "alert %s fires: %s", s.Name, s.Message)
+		}
+		for _, s := range o.Resolved {
+			r.Recorder.Eventf(rs, nil, corev1.EventTypeNormal, "AlertResolved", "Alert", "alert %s resolved: %s", s.Name, s.Message)
+		}
+	})
 	names := o.Firing()
 	switch {
 	case len(names) > 0:
@@ -491,7 +536,7 @@ func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1
 		sort.Strings(o.Problems)
 		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionDegraded, metav1.ConditionTrue, "UnknownMetric", strings.Join(o.Problems, "; "))
 	}
-	r.notify(ctx, rs, o, at)
+	fx.add(func() { r.notify(ctx, rs, o, at) })
 }
 
 // notify posts alert transitions to the webhook, in the background so a

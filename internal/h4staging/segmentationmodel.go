@@ -82,6 +82,8 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	orig := m.Status.DeepCopy()
 	now := r.clock().Now()
+	// Events and counters of a finished run happen once its status is written.
+	var fx effects
 
 	jobs, err := ownedJobs(ctx, r.Client, &m, kindModel)
 	if err != nil {
@@ -99,7 +101,7 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		case st == jobActive:
 			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", latest.Name))
 		case latest.Name != m.Status.LastRunName:
-			r.absorb(ctx, &m, latest, st, cond)
+			r.absorb(ctx, &m, latest, st, cond, &fx)
 		}
 	}
 	if !condTrue(m.Status.Conditions, crmv1.ConditionProgressing) || latest == nil {
@@ -168,6 +170,7 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 		return ctrl.Result{}, err
 	}
+	fx.run()
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
@@ -177,7 +180,7 @@ func isFinished(j *batchv1.Job) bool {
 }
 
 // absorb reflects a newly finished Job in status, exactly once per Job.
-func (r *SegmentationModelReconciler) absorb(ctx context.Context, m *crmv1.SegmentationModel, j *batchv1.Job, st jobState, cond *batchv1.JobCondition) {
+func (r *SegmentationModelReconciler) absorb(ctx context.Context, m *crmv1.SegmentationModel, j *batchv1.Job, st jobState, cond *batchv1.JobCondition, fx *effects) {
 	cmName := resultConfigMapName(m)
 	cm := &corev1.ConfigMap{}
 	cmErr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: cmName}, cm)
@@ -197,15 +200,17 @@ func (r *SegmentationModelReconciler) absorb(ctx context.Context, m *crmv1.Segme
 			setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
 				fmt.Sprintf("%d customers in %d segments (run %s)", m.Status.Customers, len(m.Status.Segments), j.Name))
 			setCondition(&m.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, "the last run succeeded")
-			r.Recorder.Eventf(m, j, corev1.EventTypeNormal, ReasonSucceeded, "Analyze", "run %s analysed %d customers", j.Name, m.Status.Customers)
-			metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Succeeded, dur, float64(finished.Unix()))
+			customers := m.Status.Customers
+			fx.add(func() {
+				r.Recorder.Eventf(m, j, corev1.EventTypeNormal, ReasonSucceeded, "Analyze", "run %s analysed %d customers", j.Name, customers)
+				metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Succeeded, dur, float64(finished.Unix()))
+			})
 			return
 		}
 		// A Job that reports success without a readable result is a failure.
 		cond = &batchv1.JobCondition{Reason: "ResultMissing", Message: err.Error()}
 	}
 	reason, msg := failureOf(cm, cmErr, j.Name, cond)
-	metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Failed, dur, 0)
 	setCondition(&m.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, reason, fmt.Sprintf("run %s failed: %s", j.Name, msg))
 	if m.Status.ResultConfigMap != "" {
 		setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
@@ -213,7 +218,10 @@ func (r *SegmentationModelReconciler) absorb(ctx context.Context, m *crmv1.Segme
 	} else {
 		setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, ReasonRunFailed, fmt.Sprintf("run %s failed: %s", j.Name, msg))
 	}
-	r.Recorder.Eventf(m, j, corev1.EventTypeWarning, ReasonRunFailed, "Analyze", "run %s failed (%s): %s", j.Name, reason, msg)
+	fx.add(func() {
+		metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Failed, dur, 0)
+		r.Recorder.Eventf(m, j, corev1.EventTypeWarning, ReasonRunFailed, "Analyze", "run %s failed (%s): %s", j.Name, reason, msg)
+	})
 }
 
 func jobDuration(j *batchv1.Job) float64 {
@@ -410,11 +418,32 @@ func modelAnalysis(m *crmv1.SegmentationModel) runplan.Analysis {
 			}
 		}
 		a.TimeUnit = string(p.TimeUnit)
+		a.CLV = &runplan.CLV{Horizon: float64(p.Horizon), Margin: dec(string(p.Margin)), DiscountRate: dec(string(p.DiscountRate)),
+			AcquisitionCost: dec(string(p.AcquisitionCost)), RetentionCost: dec(string(p.RetentionCost)), Tiers: int(p.Tiers)}
+	}
+	if p := meth.KMeans; p != nil {
+		k := &runplan.KMeans{Seed: uint64(p.Seed)}
+		if p.K != nil {
+			k.K = int(*p.K)
+		}
+		if p.KMin != nil {
+			k.MinK = int(*p.KMin)
+		}
+		if p.KMax != nil {
+			k.MaxK = int(*p.KMax)
+		}
+		a.KMeans = k
 	}
 	return a
 }
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// dec parses an API decimal string (validated at admission); "" is 0.
+func dec(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
+}
 
 // ownedJobs lists the Jobs the object controls, oldest first.
 func ownedJobs(ctx context.Context, c client.Client, owner client.Object, kind string) ([]batchv1.Job, error) {
@@ -428,10 +457,16 @@ func ownedJobs(ctx context.Context, c client.Client, owner client.Object, kind s
 			out = append(out, j)
 		}
 	}
+	created := func(j *batchv1.Job) time.Time {
+		if t, err := time.Parse(time.RFC3339Nano, j.Annotations[annotationCreated]); err == nil {
+			return t
+		}
+		return j.CreationTimestamp.Time
+	}
 	sort.Slice(out, func(i, k int) bool {
-		a, b := out[i].CreationTimestamp, out[k].CreationTimestamp
-		if !a.Equal(&b) {
-			return a.Before(&b)
+		a, b := created(&out[i]), created(&out[k])
+		if !a.Equal(b) {
+			return a.Before(b)
 		}
 		return out[i].Name < out[k].Name
 	})

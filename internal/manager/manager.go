@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -41,6 +42,9 @@ type Options struct {
 	LeaderElect bool
 	// LeaderElectionNamespace holds the lease; the pod's namespace when empty.
 	LeaderElectionNamespace string
+	// Kubeconfig is the kubeconfig file to use; when empty, KUBECONFIG, then
+	// ~/.kube/config, then the in-cluster configuration.
+	Kubeconfig string
 	// EnableHTTP2 allows HTTP/2 on the metrics server. Off by default because
 	// of the HTTP/2 stream-reset and rapid-reset vulnerabilities.
 	EnableHTTP2 bool
@@ -68,6 +72,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"use leader election so that only one manager replica is active")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace,
 		"namespace of the leader election lease; the pod's namespace when empty")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig,
+		"kubeconfig file; when empty KUBECONFIG, ~/.kube/config, then the in-cluster configuration")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2,
 		"allow HTTP/2 on the metrics server")
 }
@@ -137,6 +143,18 @@ func Main(ctx context.Context, args []string) int {
 	return run(ctx, args, os.Stderr)
 }
 
+// restConfig loads the API server connection settings.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		return ctrl.GetConfig()
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
+	}
+	return cfg, nil
+}
+
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("crmlens manager", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -153,7 +171,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo), zap.WriteTo(stderr)))
 	log := ctrl.Log.WithName("setup")
 
-	cfg, err := ctrl.GetConfig()
+	cfg, err := restConfig(o.Kubeconfig)
 	if err != nil {
 		log.Error(err, "no Kubernetes configuration (set KUBECONFIG or run in a cluster)")
 		return 1

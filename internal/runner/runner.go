@@ -347,6 +347,24 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 	cfg.Lifecycle = lifecycle.Params{NewDays: a.NewDays, AtRiskDays: a.AtRiskDays, ChurnDays: a.ChurnDays, LoyalOrders: a.LoyalOrders}
 	cfg.KPI = kpi.Params{ActiveDays: a.KPIActiveDays, ChurnDays: a.KPIChurnDays, ResponseDays: a.KPIResponseDays}
 	cfg.Pareto = pareto.Params{Share: a.ParetoShare}
+	if c := a.CLV; c != nil {
+		cfg.CLV = engine.CLVParams{Horizon: c.Horizon, Margin: c.Margin, DiscountRate: c.DiscountRate, AcquisitionCost: c.AcquisitionCost, RetentionCost: c.RetentionCost, Tiers: c.Tiers}
+	}
+	if k := a.KMeans; k != nil {
+		cfg.KMeans = engine.KMeansParams{K: k.K, MinK: k.MinK, MaxK: k.MaxK, Seed: k.Seed}
+	}
+	if v := a.VIP; v != nil {
+		cfg.VIP = engine.VIPParams{TopPercent: v.TopPercent, SpendBuckets: v.SpendBuckets}
+		cfg.VIP.Drop.Threshold = v.DropThreshold
+		cfg.VIP.Drop.RecentDays = v.RecentDays
+		cfg.VIP.Drop.BaselineDays = v.BaselineDays
+	}
+	if b := a.Basket; b != nil {
+		cfg.Basket = engine.BasketParams{MinSupport: b.MinSupport, MinConfidence: b.MinConfidence, MinLift: b.MinLift, MaxRules: b.MaxRules, Item: b.Item}
+	}
+	if f := a.Forecast; f != nil {
+		cfg.Forecast = engine.ForecastParams{Unit: f.Unit, SeasonLength: f.SeasonLength, Horizon: f.Horizon}
+	}
 	cfg.Now = nil
 	return cfg, cfg.Validate()
 }

@@ -175,11 +175,60 @@ type Analysis struct {
 	CalibrationEnd *time.Time   `json:"calibrationEnd,omitempty"`
 	TimeUnit       string       `json:"timeUnit,omitempty"`
 
+	CLV    *CLV    `json:"clv,omitempty"`
+	KMeans *KMeans `json:"kmeans,omitempty"`
+
 	// Report parameters.
-	KPIActiveDays   int     `json:"kpiActiveDays,omitempty"`
-	KPIChurnDays    int     `json:"kpiChurnDays,omitempty"`
-	KPIResponseDays int     `json:"kpiResponseDays,omitempty"`
-	ParetoShare     float64 `json:"paretoShare,omitempty"`
+	VIP             *VIP      `json:"vip,omitempty"`
+	Basket          *Basket   `json:"basket,omitempty"`
+	Forecast        *Forecast `json:"forecast,omitempty"`
+	KPIActiveDays   int       `json:"kpiActiveDays,omitempty"`
+	KPIChurnDays    int       `json:"kpiChurnDays,omitempty"`
+	KPIResponseDays int       `json:"kpiResponseDays,omitempty"`
+	ParetoShare     float64   `json:"paretoShare,omitempty"`
+}
+
+// CLV parameters (zero: engine defaults).
+type CLV struct {
+	Horizon         float64 `json:"horizon,omitempty"`
+	Margin          float64 `json:"margin,omitempty"`
+	DiscountRate    float64 `json:"discountRate,omitempty"`
+	AcquisitionCost float64 `json:"acquisitionCost,omitempty"`
+	RetentionCost   float64 `json:"retentionCost,omitempty"`
+	Tiers           int     `json:"tiers,omitempty"`
+}
+
+// KMeans parameters.
+type KMeans struct {
+	K    int    `json:"k,omitempty"`
+	MinK int    `json:"minK,omitempty"`
+	MaxK int    `json:"maxK,omitempty"`
+	Seed uint64 `json:"seed,omitempty"`
+}
+
+// VIP report parameters.
+type VIP struct {
+	TopPercent    float64   `json:"topPercent,omitempty"`
+	SpendBuckets  []float64 `json:"spendBuckets,omitempty"`
+	DropThreshold float64   `json:"dropThreshold,omitempty"`
+	RecentDays    int       `json:"recentDays,omitempty"`
+	BaselineDays  int       `json:"baselineDays,omitempty"`
+}
+
+// Basket report parameters.
+type Basket struct {
+	MinSupport    float64 `json:"minSupport,omitempty"`
+	MinConfidence float64 `json:"minConfidence,omitempty"`
+	MinLift       float64 `json:"minLift,omitempty"`
+	MaxRules      int     `json:"maxRules,omitempty"`
+	Item          string  `json:"item,omitempty"`
+}
+
+// Forecast report parameters.
+type Forecast struct {
+	Unit         string `json:"unit,omitempty"`
+	SeasonLength int    `json:"seasonLength,omitempty"`
+	Horizon      int    `json:"horizon,omitempty"`
 }
 
 // RFMSegment is one rule of a custom RFM segment map.

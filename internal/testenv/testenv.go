@@ -106,32 +106,55 @@ func Scheme() (*kruntime.Scheme, error) {
 // TestMain-style use; stop it with the returned function. It returns an error
 // wrapping ErrMissingBinaries when the binaries are not built.
 func New() (*Env, func() error, error) {
-	dir, err := AssetsDir()
-	if err != nil {
-		return nil, nil, err
-	}
-	if missing := missingBinaries(dir); len(missing) > 0 {
-		return nil, nil, fmt.Errorf("%w: %v not in %s; build them with `make envtest` (hack/build-envtest.sh)", ErrMissingBinaries, missing, dir)
-	}
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, nil, err
 	}
-	scheme, err := Scheme()
+	return newWithCRDs(filepath.Join(root, "config", "crd", "bases"))
+}
+
+// newWithCRDs starts the control plane with the CRDs found in crdDirs.
+func newWithCRDs(crdDirs ...string) (*Env, func() error, error) {
+	env, err := environment(crdDirs...)
 	if err != nil {
 		return nil, nil, err
 	}
-	env := &envtest.Environment{
+	return start(env)
+}
+
+// environment describes the control plane, after checking the binaries.
+func environment(crdDirs ...string) (*envtest.Environment, error) {
+	dir, err := AssetsDir()
+	if err != nil {
+		return nil, err
+	}
+	if missing := missingBinaries(dir); len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %v not in %s; build them with `make envtest` (hack/build-envtest.sh)", ErrMissingBinaries, missing, dir)
+	}
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	return &envtest.Environment{
 		BinaryAssetsDirectory: dir,
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		CRDDirectoryPaths:     crdDirs,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
-	}
+	}, nil
+}
+
+// start starts env and connects a client to it.
+func start(env *envtest.Environment) (*Env, func() error, error) {
 	cfg, err := env.Start()
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", dir, err)
+		// Start leaves the control plane running when installing the CRDs
+		// fails (an invalid CRD); stop it so no orphan survives the test.
+		if stopErr := env.Stop(); stopErr != nil {
+			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
+		}
+		return nil, nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", env.BinaryAssetsDirectory, err)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		_ = env.Stop()
 		return nil, nil, fmt.Errorf("creating a client: %w", err)

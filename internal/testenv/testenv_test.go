@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestMissingBinaries(t *testing.T) {
@@ -65,5 +67,52 @@ func TestRepoRootAndAssets(t *testing.T) {
 	}
 	if want := filepath.Join(root, "bin"); dir != want {
 		t.Errorf("AssetsDir() = %s, want %s", dir, want)
+	}
+}
+
+// TestInvalidCRDLeavesNoControlPlane makes CRD installation fail and checks
+// that the API server started for it is stopped again.
+func TestInvalidCRDLeavesNoControlPlane(t *testing.T) {
+	dir := t.TempDir()
+	// A structural-schema violation: the API server refuses this CRD.
+	bad := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, x-kubernetes-validations: [{rule: "self.nope ==", message: broken}]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, err := environment(dir)
+	if errors.Is(err, ErrMissingBinaries) && SkipOrFail(err) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := start(env); err == nil {
+		t.Fatal("a CRD with a broken CEL rule was installed")
+	}
+	addr := env.ControlPlane.APIServer.SecureServing.ListenAddr
+	if addr.Address == "" {
+		t.Fatal("the API server was never started, so the test proves nothing")
+	}
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(addr.Address, addr.Port), time.Second)
+	if err == nil {
+		conn.Close()
+		t.Errorf("the API server on %s:%s still runs after the failed start", addr.Address, addr.Port)
 	}
 }

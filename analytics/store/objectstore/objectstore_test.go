@@ -404,3 +404,47 @@ func TestSinkInterruptedPublish(t *testing.T) {
 		}
 	}
 }
+
+// Retention also clears incomplete runs once they are older than StaleAfter,
+// and leaves younger ones (possibly another writer's) alone.
+func TestSinkRetentionOfIncompleteRuns(t *testing.T) {
+	_, cfg, cl := setup(t, false)
+	ctx := context.Background()
+	put(t, cl, "shop", "results/shop-ns/rfm-model/crashed/customers.csv", []byte("customer\n"))
+	if err := writeRun(ctx, sinkCfg(cfg, "run-1"), resultRows(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, cl, "results/shop-ns/rfm-model/crashed/"); len(got) != 1 {
+		t.Fatalf("a young incomplete run was removed: %v", got)
+	}
+	sc := sinkCfg(cfg, "run-2")
+	sc.StaleAfter = time.Nanosecond
+	if err := writeRun(ctx, sc, resultRows(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, cl, "results/shop-ns/rfm-model/crashed/"); len(got) != 0 {
+		t.Fatalf("a stale incomplete run survived: %v", got)
+	}
+	if got := runIDs(t, cfg); !reflect.DeepEqual(got, []string{"run-2", "run-1"}) && !reflect.DeepEqual(got, []string{"run-1", "run-2"}) {
+		t.Fatalf("complete runs = %v", got)
+	}
+}
+
+func TestSinkRejectsBadOptions(t *testing.T) {
+	_, cfg, _ := setup(t, false)
+	for _, sc := range []SinkConfig{
+		{Config: cfg, Namespace: "ns", Name: "m", RunID: "../x"},
+		{Config: cfg, Namespace: "ns", Name: "", RunID: "r"},
+		{Config: cfg, Namespace: "ns", Name: "m", RunID: ".staging"},
+		{Config: cfg, Namespace: "ns", Name: "m", RunID: "r", Format: "xlsx"},
+		{Config: with(cfg, func(c *Config) { c.Bucket = "" }), Namespace: "ns", Name: "m", RunID: "r"},
+	} {
+		if _, err := OpenRun(context.Background(), sc); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("OpenRun(%+v) = %v, want ErrInvalidConfig", sc.RunID, err)
+		}
+	}
+	sc := sinkCfg(with(cfg, func(c *Config) { c.Bucket = "nobucket" }), "r")
+	if _, err := OpenRun(context.Background(), sc); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing bucket: %v, want ErrNotFound", err)
+	}
+}

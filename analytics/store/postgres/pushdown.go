@@ -23,6 +23,10 @@ type AggregateOptions struct {
 	// Daily asks for the daily revenue series (Set.Daily), for KPIs and
 	// forecasts. Off, Set.Daily stays empty and the server saves a sort.
 	Daily bool
+	// Channels asks for Customer.Channels and Set.Channels (channel
+	// breakdowns, VIP preferences). Off, they stay empty and the server saves
+	// a per-customer DISTINCT.
+	Channels bool
 }
 
 // pushdownQuery builds the single-scan aggregation in three levels: the
@@ -44,7 +48,7 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	e := cfg.exprs(s, &b)
 	dedupe := opts.Rules.DedupeOrders && s.has(fOrder)
 	needDay := opts.History || opts.Daily
-	chans := s.has(fChannel)
+	chans := s.has(fChannel) && opts.Channels
 
 	l1 := []string{e.cust + " AS k", e.order + " AS o", e.instant + " AS t", e.money + " AS a", e.gift + " AS g"}
 	carry := []string{"k", "o", "t", "a"}
@@ -59,7 +63,7 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	if dedupe {
 		l1 = append(l1, e.category+" AS cat", e.product+" AS prod", e.quantity+" AS qty")
 	}
-	named := exprs{cust: "k", order: "o", instant: "t", day: "d", money: "a", channel: "ch", gift: "g"}
+	named := exprs{cust: "k", order: "o", instant: "t", day: "d", money: "a", channel: "ch", gift: "g", moneyRaw: e.moneyRaw}
 	reasonSQL, reasons := reasonCase(named, s, opts.Rules, &b)
 	rows := "(SELECT *, " + reasonSQL + " AS r FROM (SELECT " + strings.Join(l1, ", ") +
 		" FROM " + rel + " OFFSET 0) AS x OFFSET 0) AS y"
@@ -79,9 +83,24 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	if chans {
 		keyed = append(keyed, "ch")
 	}
-	orders := "count(DISTINCT o) FILTER (WHERE a >= 0 AND o <> '') + count(*) FILTER (WHERE a >= 0 AND o = '')"
+	// filter keeps purchases (a >= 0): refunds kept by RefundNet net revenue
+	// only. With refunds dropped every accepted row is a purchase and the
+	// filters are left out.
+	filter := func(agg, cond string) string {
+		if opts.Rules.Refunds == clean.RefundNet {
+			cond = strings.TrimPrefix(cond+" AND a >= 0", " AND ")
+		}
+		if cond == "" {
+			return agg
+		}
+		return agg + " FILTER (WHERE " + cond + ")"
+	}
+	orders := filter("count(DISTINCT o)", "o <> ''") + " + " + filter("count(*)", "o = ''")
 	if !s.has(fOrder) {
-		orders = "count(*) FILTER (WHERE a >= 0)"
+		orders = filter("count(*)", "")
+	}
+	if !needDay && !chans {
+		return cfg.perOrderQuery(&b, rows, reasons, filter, s.has(fOrder), named)
 	}
 	gs, d, group := "1", "NULL::integer", " GROUP BY k" // 1 = gsCustomer
 	if needDay {
@@ -94,10 +113,10 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 		}
 		gs, d, group = "GROUPING(k, d)", "d", " GROUP BY GROUPING SETS ("+strings.Join(sets, ", ")+")"
 	}
-	sel := []string{gs + " AS gs", "k", d, "count(*)", "min(t) FILTER (WHERE a >= 0)", "max(t) FILTER (WHERE a >= 0)", orders,
-		"COALESCE(sum(a), 0)::bigint", "COALESCE(sum(a) FILTER (WHERE a >= 0), 0)::bigint", "count(*) FILTER (WHERE a >= 0)"}
+	sel := []string{gs + " AS gs", "k", d, "count(*)", filter("min(t)", ""), filter("max(t)", ""), orders,
+		named.toMoney("COALESCE(sum(a), 0)"), named.toMoney("COALESCE(" + filter("sum(a)", "") + ", 0)"), filter("count(*)", "")}
 	if chans {
-		sel = append(sel, "array_agg(DISTINCT ch) FILTER (WHERE a >= 0 AND ch IS NOT NULL)")
+		sel = append(sel, filter("array_agg(DISTINCT ch)", "ch IS NOT NULL"))
 	} else {
 		sel = append(sel, "NULL::text[]")
 	}
@@ -116,7 +135,7 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 //     ID between a customer's consecutive lines; the two agree whenever an
 //     order's lines are contiguous, as in order exports).
 //   - Samples is empty: SQL rows have no line numbers to point at.
-//   - Daily is filled only when asked for (AggregateOptions.Daily).
+//   - Daily and channels are filled only when asked for (AggregateOptions).
 //
 // Only one row per customer (and per customer-day with History) travels.
 func Aggregate(ctx context.Context, cfg Config, opts AggregateOptions) (*customer.Set, error) {
@@ -155,6 +174,33 @@ func Aggregate(ctx context.Context, cfg Config, opts AggregateOptions) (*custome
 		return nil, cfg.wrap(ctx, "aggregate query", err)
 	}
 	return set, nil
+}
+
+// perOrderQuery is the shape for requests without days or channels (RFM, value
+// matrix, Pareto): first group by customer and order, then by customer. With
+// no DISTINCT aggregate both levels can hash (and run in parallel workers)
+// instead of sorting every row, so it beats even a bare
+// "GROUP BY customer ... count(DISTINCT order)". Its columns match the
+// general query's.
+func (cfg *Config) perOrderQuery(b *builder, rows string, reasons []txn.RejectReason, filter func(agg, cond string) string, hasOrder bool, e exprs) (string, []any, []txn.RejectReason, error) {
+	l1 := []string{"CASE WHEN r IS NULL THEN k END AS k", "CASE WHEN r IS NULL THEN o END AS o", "count(*) AS n",
+		filter("min(t)", "") + " AS mint", filter("max(t)", "") + " AS maxt", "sum(a) AS rev",
+		filter("sum(a)", "") + " AS prev", filter("count(*)", "") + " AS np"}
+	l2 := []string{"1 AS gs", "k", "NULL::integer", "sum(n)::bigint", "min(mint)", "max(maxt)",
+		// An order ID counts once if it has a purchase; lines without an order ID each count.
+		"count(*) FILTER (WHERE o <> '' AND np > 0) + COALESCE(sum(np) FILTER (WHERE o = ''), 0)::bigint",
+		e.toMoney("COALESCE(sum(rev), 0)"), e.toMoney("COALESCE(sum(prev), 0)"), "sum(np)::bigint", "NULL::text[]"}
+	if !hasOrder {
+		l2[6] = "sum(np)::bigint"
+	}
+	for i, r := range reasons {
+		c := "r" + strconv.Itoa(i)
+		l1 = append(l1, "count(*) FILTER (WHERE r = "+strconv.Itoa(reasonCode(r))+") AS "+c)
+		l2 = append(l2, "sum("+c+")::bigint")
+	}
+	sql, args := b.finish("SELECT " + strings.Join(l2, ", ") + " FROM (SELECT " + strings.Join(l1, ", ") + " FROM " + rows +
+		" GROUP BY 1, 2) AS orders GROUP BY k")
+	return sql, args, reasons, nil
 }
 
 // grouping bits of GROUPING(k, d): a set bit means "not grouped by".
@@ -238,7 +284,8 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if !s.has(fChannel) && cfg.Channel != "" && len(byID) > 0 {
+	labelOnly := opts.Channels && !s.has(fChannel) && cfg.Channel != ""
+	if labelOnly {
 		for _, a := range byID {
 			if a.has {
 				channelSet[cfg.Channel] = true
@@ -251,6 +298,9 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 		set.Channels = append(set.Channels, ch)
 	}
 	slices.Sort(set.Channels)
+	if len(set.Channels) > 32 { // as aggregate.MaxChannels: a 32-bit mask
+		set.Channels = set.Channels[:32]
+	}
 	bit := map[string]uint32{}
 	for i, ch := range set.Channels {
 		if i < 32 {
@@ -265,7 +315,7 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 		for _, ch := range a.channels {
 			a.c.Channels |= bit[ch]
 		}
-		if !s.has(fChannel) && cfg.Channel != "" {
+		if labelOnly {
 			a.c.Channels |= bit[cfg.Channel]
 		}
 		set.Customers = append(set.Customers, a.c)
@@ -300,4 +350,24 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 		}
 	}
 	return set, nil
+}
+
+// PushdownSQL returns the aggregation statement Aggregate would send, with its
+// bind parameters, for inspection (EXPLAIN, DBA review). It connects only to
+// describe the source's columns.
+func PushdownSQL(ctx context.Context, cfg Config, opts AggregateOptions) (string, []any, error) {
+	if err := cfg.Validate(); err != nil {
+		return "", nil, err
+	}
+	conn, err := cfg.connect(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	s, err := cfg.describe(ctx, conn)
+	if err != nil {
+		return "", nil, err
+	}
+	sql, args, _, err := cfg.pushdownQuery(s, opts)
+	return sql, args, err
 }

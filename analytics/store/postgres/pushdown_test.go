@@ -78,6 +78,9 @@ func TestPushdownEqualsFilePath(t *testing.T) {
 		{name: "defaults"},
 		{name: "plain GROUP BY without daily series", noDaily: true},
 		{name: "history without daily series", history: true, noDaily: true, rules: clean.Rules{DedupeOrders: true}},
+		{name: "per-order shape, every rule", noDaily: true, loc: berlin, rules: clean.Rules{DropGifts: true, MinAmount: 1 * txn.MoneyScale, DedupeOrders: true,
+			Refunds: clean.RefundNet, WindowStart: time.Date(2024, 2, 1, 0, 0, 0, 0, berlin), AsOf: time.Date(2024, 11, 30, 0, 0, 0, 0, berlin)}},
+		{name: "per-order shape, refunds netted", noDaily: true, rules: clean.Rules{Refunds: clean.RefundNet}},
 		{name: "history", history: true},
 		{name: "gifts dropped, minimum, dedupe", rules: clean.Rules{DropGifts: true, MinAmount: 1 * txn.MoneyScale, DedupeOrders: true}, history: true},
 		{name: "refunds netted", rules: clean.Rules{Refunds: clean.RefundNet}, history: true},
@@ -94,16 +97,20 @@ func TestPushdownEqualsFilePath(t *testing.T) {
 			}
 			cfg := connCfg(s)
 			cfg.Table, cfg.Location, cfg.Channel = "tx", tt.loc, tt.channel
-			got, err := Aggregate(ctx, cfg, AggregateOptions{Rules: tt.rules, History: tt.history, Daily: !tt.noDaily})
+			got, err := Aggregate(ctx, cfg, AggregateOptions{Rules: tt.rules, History: tt.history, Daily: !tt.noDaily, Channels: !tt.noDaily})
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantDaily := want.Daily
+			wantDaily, wantChannels, wantMasks := want.Daily, want.Channels, make([]uint32, len(want.Customers))
 			if tt.noDaily {
-				if len(got.Daily) != 0 {
-					t.Errorf("daily series computed although not asked for")
+				if len(got.Daily) != 0 || len(got.Channels) != 0 {
+					t.Errorf("daily series or channels computed although not asked for")
 				}
-				got.Daily = want.Daily
+				// The rest must still agree.
+				got.Daily, got.Channels = want.Daily, want.Channels
+				for i := range want.Customers {
+					wantMasks[i], want.Customers[i].Channels = want.Customers[i].Channels, 0
+				}
 			}
 			if len(want.Customers) < 300 || len(want.Rejected) < 2 {
 				t.Fatalf("test data too thin: %d customers, rejected %v", len(want.Customers), want.Rejected)
@@ -119,7 +126,12 @@ func TestPushdownEqualsFilePath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want.Daily = wantDaily
+			want.Daily, want.Channels = wantDaily, wantChannels
+			if tt.noDaily {
+				for i := range want.Customers {
+					want.Customers[i].Channels = wantMasks[i]
+				}
+			}
 			compareSets(t, raw, want)
 		})
 	}
@@ -143,7 +155,7 @@ func TestPushdownQuerySourceWithMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Mapping = m
-	got, err := Aggregate(ctx, cfg, AggregateOptions{History: true, Daily: true})
+	got, err := Aggregate(ctx, cfg, AggregateOptions{History: true, Daily: true, Channels: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +230,7 @@ func TestPushdownEqualsFilePathOnSampleData(t *testing.T) {
 		}
 		pg := connCfg(s)
 		pg.Table = "shop"
-		got, err := Aggregate(ctx, pg, AggregateOptions{Rules: rules, History: true, Daily: true})
+		got, err := Aggregate(ctx, pg, AggregateOptions{Rules: rules, History: true, Daily: true, Channels: true})
 		if err != nil {
 			t.Fatal(err)
 		}

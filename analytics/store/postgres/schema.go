@@ -46,6 +46,15 @@ var defaultNames = [nFields][]string{
 type column struct {
 	name string // as the server reports it
 	oid  uint32 // type OID
+	mod  int32  // type modifier (numeric precision and scale)
+}
+
+// numericScale is the declared scale of a numeric column, or -1 when unconstrained.
+func (c column) numericScale() int {
+	if c.oid != pgtype.NumericOID || c.mod < 4 {
+		return -1
+	}
+	return int((c.mod - 4) & 0xffff)
 }
 
 // ident is the column quoted for SQL, qualified by the relation alias "src".
@@ -132,7 +141,7 @@ func resolve(m input.Mapping, fields []pgconn.FieldDescription) (*schema, error)
 			}
 			continue
 		}
-		c := &column{name: fields[idx].Name, oid: fields[idx].DataTypeOID}
+		c := &column{name: fields[idx].Name, oid: fields[idx].DataTypeOID, mod: fields[idx].TypeModifier}
 		if err := checkType(f, c); err != nil {
 			return nil, err
 		}

@@ -50,7 +50,12 @@ func (b *builder) finish(sql string) (string, []any) {
 // exprs are the per-row SQL expressions of a resolved schema.
 type exprs struct {
 	cust, order, instant, day, money, channel string
-	category, product, quantity, gift         string
+	// moneyRaw means money is the source column itself (integers, or numeric
+	// with at most four decimals): exact without per-row conversion, it is
+	// turned into Money units only after summing, which saves a numeric
+	// multiply and round on every row.
+	moneyRaw                          bool
+	category, product, quantity, gift string
 }
 
 // textExpr renders a column as text. Values are taken as stored: unlike the
@@ -86,8 +91,8 @@ func (cfg *Config) exprs(s *schema, b *builder) exprs {
 	}
 	a := s.cols[fAmount]
 	switch {
-	case isInteger(a.oid):
-		e.money = "(" + a.ident() + "::bigint * " + strconv.Itoa(txn.MoneyScale) + ")"
+	case isInteger(a.oid), a.numericScale() >= 0 && a.numericScale() <= 4:
+		e.money, e.moneyRaw = a.ident(), true
 	default:
 		e.money = "round(" + a.ident() + "::numeric * " + strconv.Itoa(txn.MoneyScale) + ")::bigint"
 	}
@@ -118,6 +123,14 @@ func (cfg *Config) exprs(s *schema, b *builder) exprs {
 		e.gift = "COALESCE(" + s.cols[fGift].ident() + " <> 0, false)"
 	}
 	return e
+}
+
+// toMoney turns a sum of the money column into Money units (bigint).
+func (e exprs) toMoney(sum string) string {
+	if e.moneyRaw {
+		return "(" + sum + " * " + strconv.Itoa(txn.MoneyScale) + ")::bigint"
+	}
+	return "(" + sum + ")::bigint"
 }
 
 // reasonCodes number the reject reasons in SQL: a small integer is cheaper to
@@ -172,7 +185,11 @@ func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) (string, []txn.Re
 		when(e.money+" < 0", txn.RejectRefund)
 	}
 	if r.MinAmount > 0 {
-		when(e.money+" > 0 AND "+e.money+" < "+b.arg(int64(r.MinAmount)), txn.RejectBelowMinimum)
+		limit := b.arg(int64(r.MinAmount))
+		if e.moneyRaw {
+			limit = b.arg(r.MinAmount.String()) + "::numeric"
+		}
+		when(e.money+" > 0 AND "+e.money+" < "+limit, txn.RejectBelowMinimum)
 	}
 	w.WriteString(" END")
 	return w.String(), used

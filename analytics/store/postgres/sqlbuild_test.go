@@ -57,7 +57,7 @@ func TestNoValueInSQL(t *testing.T) {
 	if len(args) == 0 {
 		t.Fatal("no bind parameters")
 	}
-	set, err := Aggregate(ctx, cfg, AggregateOptions{Rules: rules})
+	set, err := Aggregate(ctx, cfg, AggregateOptions{Rules: rules, Channels: true})
 	if err != nil {
 		t.Fatal(err)
 	}
