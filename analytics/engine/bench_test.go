@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmlens/crmlens/analytics/clean"
 	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/sample"
 	"github.com/crmlens/crmlens/analytics/txn"
 )
 
@@ -37,3 +40,33 @@ func BenchmarkAnalyze1M(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkModelsSample runs each pluggable model end to end on the built-in
+// sample shop with 20,000 customers (about 200,000 lines): reading, the
+// model, and for vip and basket their second pass over the lines.
+func BenchmarkModelsSample(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		method  Method
+		reports []Report
+	}{
+		{"clv", CLV, nil},
+		{"kmeans", KMeans, nil},
+		{"vip", RFM, []Report{VIP}},
+		{"basket", RFM, []Report{Basket}},
+		{"forecast", RFM, []Report{Forecast}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := Config{
+				Sources: []input.Source{sample.Source(sample.DefaultConfig(20000))},
+				Rules:   clean.Rules{DropGifts: true, DedupeOrders: true},
+				Method:  tc.method, Reports: tc.reports,
+			}
+			for b.Loop() {
+				if _, err := Run(context.Background(), cfg, result.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -8,9 +8,12 @@
 // Analyze, for a customer.Set built elsewhere, e.g. aggregated in SQL).
 //
 // RFM, value matrix and lifecycle methods and the KPI, Pareto and cohort
-// reports are built in. K-means, CLV, VIP, basket and forecast plug in with
-// Register (see Model); until registered they fail with ErrNotAvailable
-// before any data is read.
+// reports are built in. K-means, CLV, VIP, basket and forecast are adapters
+// around their packages (models_*.go) that plug in with Register (see
+// Model); a name without a registered model fails with ErrNotAvailable
+// before any data is read. The VIP profile and basket rules read the raw
+// sources a second time (aggregate.Scan), so a set built elsewhere (Analyze)
+// gets them only when cfg.Sources can be opened.
 package engine
 
 import (
@@ -103,6 +106,11 @@ type Config struct {
 	// copied into the campaign KPIs.
 	ContactsReport *kpi.ContactsReport
 	Pareto         pareto.Params
+	CLV            CLVParams      // method clv
+	KMeans         KMeansParams   // method kmeans
+	VIP            VIPParams      // report vip
+	Basket         BasketParams   // report basket
+	Forecast       ForecastParams // report forecast
 
 	// MaxSummaryBytes bounds the summary document; 0 = result.DefaultMaxBytes.
 	MaxSummaryBytes int
@@ -177,6 +185,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.KPI.WithDefaults().Validate(); err != nil {
+		return err
+	}
+	if err := c.validateModels(); err != nil {
 		return err
 	}
 	if err := c.Rules.Validate(); err != nil {

@@ -189,7 +189,9 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 		if err != nil {
 			return nil, fmt.Errorf("method %s: %w", cfg.method(), err)
 		}
-		setSection(doc, string(cfg.method()), out.Section)
+		if err := setSection(doc, string(cfg.method()), out.Section); err != nil {
+			return nil, fmt.Errorf("method %w", err)
+		}
 		if out.Segments != nil {
 			doc.Segments = out.Segments
 		}
@@ -222,7 +224,7 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 			}
 			var out Output
 			if out, err = m.Run(ctx, &cfg, set, asOf); err == nil {
-				setSection(doc, string(rep), out.Section)
+				err = setSection(doc, string(rep), out.Section)
 			}
 		}
 		if err != nil {

@@ -203,12 +203,24 @@ func TestConfigErrors(t *testing.T) {
 		{"bad lifecycle", func(c *Config) { c.Lifecycle.AtRiskDays = 500 }, "atRiskDays", false},
 		{"bad delimiter", func(c *Config) { c.Sources[0].Options.Delimiter = "#" }, "source 1 (shop.csv)", false},
 		{"no sources", func(c *Config) { c.Sources = nil }, "no sources", false},
+		{"bad clv margin", func(c *Config) { c.Method = CLV; c.CLV.Margin = 1.5 }, "clv margin 1.5", false},
+		{"kmeans k and range", func(c *Config) { c.Method = KMeans; c.KMeans = KMeansParams{K: 3, MaxK: 5} }, "not both", false},
+		{"bad kmeans range", func(c *Config) { c.Method = KMeans; c.KMeans = KMeansParams{MinK: 5, MaxK: 3} }, "k range 5-3", false},
+		{"vip top n and percent", func(c *Config) { c.Reports = []Report{VIP}; c.VIP = VIPParams{TopN: 3, TopPercent: 5} }, "exactly one of topN", false},
+		{"bad drop threshold", func(c *Config) { c.Reports = []Report{VIP}; c.VIP.Drop.Threshold = 2 }, "drop threshold", false},
+		{"bad basket support", func(c *Config) { c.Reports = []Report{Basket}; c.Basket.MinSupport = 2 }, "minSupport", false},
+		{"bad basket item", func(c *Config) { c.Reports = []Report{Basket}; c.Basket.Item = "sku" }, `basket item "sku"`, false},
+		{"bad forecast unit", func(c *Config) { c.Reports = []Report{Forecast}; c.Forecast.Unit = "year" }, `forecast unit "year"`, false},
+		{"bad seasonality", func(c *Config) { c.Reports = []Report{Forecast}; c.Forecast.Seasonality = "mixed" }, `seasonality "mixed"`, false},
 		{"clv not wired", func(c *Config) { c.Method = CLV }, "clv: not available yet", true},
 		{"kmeans not wired", func(c *Config) { c.Method = KMeans }, "kmeans: not available yet", true},
 		{"vip not wired", func(c *Config) { c.Reports = []Report{VIP} }, "vip: not available yet", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.notAvail {
+				withoutModels(t, "clv", "kmeans", "vip")
+			}
 			cfg := shopConfig()
 			tt.mutate(&cfg)
 			_, err := Run(context.Background(), cfg, nil)

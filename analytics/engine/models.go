@@ -24,8 +24,9 @@ type Model struct {
 
 // Output is what a Model returns.
 type Output struct {
-	// Section goes into the document under the model's name (doc.CLV,
-	// doc.KMeans, doc.VIP, doc.Basket or doc.Forecast).
+	// Section goes into the document under the model's name: a
+	// *result.CLVSection, *result.KMeansSection, *result.VIPSection,
+	// *result.BasketSection or *result.ForecastSection.
 	Section any
 	// Segments is a method's uniform group view (doc.Segments).
 	Segments []result.Segment
@@ -66,18 +67,24 @@ func model(name string) (Model, bool) {
 	return m, ok
 }
 
-// setSection stores a model's section in the document field of its name.
-func setSection(doc *result.Document, name string, v any) {
+// setSection stores a model's section in the document field of its name; the
+// section must be that field's type (*result.CLVSection for clv, …).
+func setSection(doc *result.Document, name string, v any) error {
+	ok := true
 	switch name {
 	case string(CLV):
-		doc.CLV = v
+		doc.CLV, ok = v.(*result.CLVSection)
 	case string(KMeans):
-		doc.KMeans = v
+		doc.KMeans, ok = v.(*result.KMeansSection)
 	case string(VIP):
-		doc.VIP = v
+		doc.VIP, ok = v.(*result.VIPSection)
 	case string(Basket):
-		doc.Basket = v
+		doc.Basket, ok = v.(*result.BasketSection)
 	case string(Forecast):
-		doc.Forecast = v
+		doc.Forecast, ok = v.(*result.ForecastSection)
 	}
+	if !ok {
+		return fmt.Errorf("%s: model returned a %T section", name, v)
+	}
+	return nil
 }

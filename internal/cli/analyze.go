@@ -59,6 +59,7 @@ Analysis:
   --previous FILE         earlier lifecycle per-customer output (customer,stage), for transitions
   --campaign FILE         campaign contacts CSV (customer_id, contact_time, cost), for KPI response rate and ROI
 
+%s
 Output:
   -o json|table           result document as JSON (default) or a readable summary
   --customers-out FILE    write the per-customer part (NDJSON for .ndjson/.jsonl, else CSV)
@@ -131,7 +132,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 func Analyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts, err := parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprintf(stdout, usage, modelUsage)
 		return 0
 	}
 	var ue usageError
@@ -165,6 +166,7 @@ func parse(args []string) (*options, error) {
 		previous, campaign                     string
 		noHeader, dropGifts, dedupe, quiet     bool
 		sampleN, workers                       int
+		models                                 modelFlags
 	)
 	fs.Var(&files, "f", "")
 	fs.Var(channelFlag{&files}, "channel", "")
@@ -192,6 +194,7 @@ func parse(args []string) (*options, error) {
 	fs.StringVar(&custOut, "customers-out", "", "")
 	fs.IntVar(&workers, "workers", 0, "")
 	fs.BoolVar(&quiet, "q", false, "")
+	models.define(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -269,6 +272,9 @@ func parse(args []string) (*options, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--previous %s: %w", previous, err)
 		}
+	}
+	if err := models.apply(set, cfg); err != nil {
+		return nil, err
 	}
 	if campaign != "" {
 		if !slices.Contains(cfg.Reports, engine.KPI) {

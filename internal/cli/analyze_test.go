@@ -169,9 +169,18 @@ func TestErrors(t *testing.T) {
 		{"stray argument", []string{"-f", good, "extra"}, 2, `unexpected argument "extra"`},
 		{"unreadable file", []string{"-f", "/nonexistent/file.csv"}, 1, "/nonexistent/file.csv"},
 		{"unknown column", []string{"-f", good, "--map", "customer=nope"}, 1, "nope"},
-		{"clv not wired", []string{"-f", good, "--method", "clv"}, 1, "clv: not available yet"},
-		{"kmeans not wired", []string{"-f", good, "--method", "kmeans"}, 1, "kmeans: not available yet"},
-		{"reports not wired", []string{"-f", good, "--report", "vip,basket,forecast"}, 1, "not available yet"},
+		{"clv without repeat buyers", []string{"-f", good, "--method", "clv"}, 1, "method clv: fit CLV models: clv: BG/NBD needs customers with repeat purchases"},
+		{"forecast too short", []string{"-f", good, "--report", "forecast"}, 1, "need two seasons (24 steps of season length 12)"},
+		{"model flag without its method", []string{"-f", good, "--k", "3"}, 2, "--k needs --method kmeans"},
+		{"report flag without its report", []string{"-f", good, "--min-support", "0.1"}, 2, "--min-support needs --report basket"},
+		{"k and k range", []string{"-f", good, "--method", "kmeans", "--k", "3", "--k-range", "2-5"}, 2, "not both"},
+		{"bad k range", []string{"-f", good, "--method", "kmeans", "--k-range", "five"}, 2, `--k-range "five"`},
+		{"vip top and percent", []string{"-f", good, "--report", "vip", "--vip-top", "3", "--vip-top-percent", "5"}, 2, "not both"},
+		{"bad margin", []string{"-f", good, "--method", "clv", "--margin", "2"}, 2, "clv margin 2"},
+		{"bad drop threshold", []string{"-f", good, "--report", "vip", "--drop-threshold", "1.5"}, 2, "--drop-threshold 1.5"},
+		{"bad basket item", []string{"-f", good, "--report", "basket", "--basket-item", "sku"}, 2, `basket item "sku"`},
+		{"bad forecast unit", []string{"-f", good, "--report", "forecast", "--forecast-unit", "year"}, 2, `forecast unit "year"`},
+		{"bad seasonality", []string{"-f", good, "--report", "forecast", "--seasonality", "both"}, 2, `seasonality "both"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -103,6 +103,7 @@ func writeTable(out io.Writer, doc *result.Document) error {
 			fmt.Fprintln(w)
 		}
 	}
+	writeModelTables(w, doc)
 	if doc.Truncated {
 		fmt.Fprintf(w, "\n(summary truncated: %s)\n", strings.Join(doc.TruncatedFields, ", "))
 	}

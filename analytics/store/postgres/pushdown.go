@@ -29,10 +29,10 @@ type AggregateOptions struct {
 	Channels bool
 }
 
-// pushdownQuery builds the single-scan aggregation in three levels: the
+// pushdownQuery builds the single-scan aggregation in up to three levels: the
 // first computes each per-row expression once (OFFSET 0 keeps the planner from
-// inlining them into every later reference), the second the reject reason
-// code from those columns, the last groups by customer. Rejected rows get a
+// inlining them into every later reference; skipped when they are plain
+// columns), the second the reject reason code, the last groups by customer. Rejected rows get a
 // NULL customer key, so they all fall into one group where the reasons are
 // counted; grouping sets add per customer-day (History) and per day (Daily)
 // groups. Only the columns a request needs are carried into the sort.
@@ -64,9 +64,19 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 		l1 = append(l1, e.category+" AS cat", e.product+" AS prod", e.quantity+" AS qty")
 	}
 	named := exprs{cust: "k", order: "o", instant: "t", day: "d", money: "a", channel: "ch", gift: "g", moneyRaw: e.moneyRaw}
-	reasonSQL, reasons := reasonCase(named, s, opts.Rules, &b)
-	rows := "(SELECT *, " + reasonSQL + " AS r FROM (SELECT " + strings.Join(l1, ", ") +
-		" FROM " + rel + " OFFSET 0) AS x OFFSET 0) AS y"
+	var rows string
+	var reasons []txn.RejectReason
+	if e.moneyRaw {
+		// Every expression the reason refers to is a column or a cast: one level suffices.
+		var reasonSQL string
+		reasonSQL, reasons = reasonCase(e, s, opts.Rules, &b)
+		rows = "(SELECT " + strings.Join(l1, ", ") + ", " + reasonSQL + " AS r FROM " + rel + " OFFSET 0) AS y"
+	} else {
+		var reasonSQL string
+		reasonSQL, reasons = reasonCase(named, s, opts.Rules, &b)
+		rows = "(SELECT *, " + reasonSQL + " AS r FROM (SELECT " + strings.Join(l1, ", ") +
+			" FROM " + rel + " OFFSET 0) AS x OFFSET 0) AS y"
+	}
 	if dedupe {
 		// clean.Cleaner refuses a line equal to an accepted earlier one; over a set
 		// that is "every copy after the first" of each identical accepted line.
@@ -98,9 +108,6 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	orders := filter("count(DISTINCT o)", "o <> ''") + " + " + filter("count(*)", "o = ''")
 	if !s.has(fOrder) {
 		orders = filter("count(*)", "")
-	}
-	if !needDay && !chans {
-		return cfg.perOrderQuery(&b, rows, reasons, filter, s.has(fOrder), named)
 	}
 	gs, d, group := "1", "NULL::integer", " GROUP BY k" // 1 = gsCustomer
 	if needDay {
@@ -176,33 +183,6 @@ func Aggregate(ctx context.Context, cfg Config, opts AggregateOptions) (*custome
 	return set, nil
 }
 
-// perOrderQuery is the shape for requests without days or channels (RFM, value
-// matrix, Pareto): first group by customer and order, then by customer. With
-// no DISTINCT aggregate both levels can hash (and run in parallel workers)
-// instead of sorting every row, so it beats even a bare
-// "GROUP BY customer ... count(DISTINCT order)". Its columns match the
-// general query's.
-func (cfg *Config) perOrderQuery(b *builder, rows string, reasons []txn.RejectReason, filter func(agg, cond string) string, hasOrder bool, e exprs) (string, []any, []txn.RejectReason, error) {
-	l1 := []string{"CASE WHEN r IS NULL THEN k END AS k", "CASE WHEN r IS NULL THEN o END AS o", "count(*) AS n",
-		filter("min(t)", "") + " AS mint", filter("max(t)", "") + " AS maxt", "sum(a) AS rev",
-		filter("sum(a)", "") + " AS prev", filter("count(*)", "") + " AS np"}
-	l2 := []string{"1 AS gs", "k", "NULL::integer", "sum(n)::bigint", "min(mint)", "max(maxt)",
-		// An order ID counts once if it has a purchase; lines without an order ID each count.
-		"count(*) FILTER (WHERE o <> '' AND np > 0) + COALESCE(sum(np) FILTER (WHERE o = ''), 0)::bigint",
-		e.toMoney("COALESCE(sum(rev), 0)"), e.toMoney("COALESCE(sum(prev), 0)"), "sum(np)::bigint", "NULL::text[]"}
-	if !hasOrder {
-		l2[6] = "sum(np)::bigint"
-	}
-	for i, r := range reasons {
-		c := "r" + strconv.Itoa(i)
-		l1 = append(l1, "count(*) FILTER (WHERE r = "+strconv.Itoa(reasonCode(r))+") AS "+c)
-		l2 = append(l2, "sum("+c+")::bigint")
-	}
-	sql, args := b.finish("SELECT " + strings.Join(l2, ", ") + " FROM (SELECT " + strings.Join(l1, ", ") + " FROM " + rows +
-		" GROUP BY 1, 2) AS orders GROUP BY k")
-	return sql, args, reasons, nil
-}
-
 // grouping bits of GROUPING(k, d): a set bit means "not grouped by".
 const (
 	gsCustomer    = 0b01 // (k)
@@ -219,7 +199,7 @@ type acc struct {
 func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reasons []txn.RejectReason) (*customer.Set, error) {
 	defer rows.Close()
 	set := &customer.Set{Rejected: map[txn.RejectReason]int64{}}
-	byID := map[string]*acc{}
+	var accs []acc
 	type dayRow struct {
 		cust string
 		da   customer.DayAmount
@@ -268,7 +248,7 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 					channelSet[*ch] = true
 				}
 			}
-			byID[*k] = a
+			accs = append(accs, *a)
 		case gsCustomerDay:
 			if k == nil || d == nil || purchases == 0 {
 				continue
@@ -286,7 +266,7 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 	}
 	labelOnly := opts.Channels && !s.has(fChannel) && cfg.Channel != ""
 	if labelOnly {
-		for _, a := range byID {
+		for _, a := range accs {
 			if a.has {
 				channelSet[cfg.Channel] = true
 				break
@@ -307,8 +287,8 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 			bit[ch] = 1 << i
 		}
 	}
-	set.Customers = make([]customer.Customer, 0, len(byID))
-	for _, a := range byID {
+	set.Customers = make([]customer.Customer, 0, len(accs))
+	for _, a := range accs {
 		if !a.has {
 			continue
 		}
@@ -320,7 +300,12 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 		}
 		set.Customers = append(set.Customers, a.c)
 	}
-	slices.SortFunc(set.Customers, func(a, b customer.Customer) int { return strings.Compare(a.ID, b.ID) })
+	// Rows arrive sorted when the server collates like Go (C collation); the
+	// check is cheaper than sorting a million IDs again.
+	byID := func(a, b customer.Customer) int { return strings.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(set.Customers, byID) {
+		slices.SortFunc(set.Customers, byID)
+	}
 	if opts.History {
 		slices.SortFunc(days, func(a, b dayRow) int {
 			if c := strings.Compare(a.cust, b.cust); c != 0 {

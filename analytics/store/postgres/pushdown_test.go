@@ -240,3 +240,44 @@ func TestPushdownEqualsFilePathOnSampleData(t *testing.T) {
 		compareSets(t, got, want)
 	}
 }
+
+// Amounts are rounded to Money per line, as the file reader does, whatever
+// the column type: unconstrained numeric with more than four decimals and
+// floating point are rounded before summing; integers and numeric(p, s≤4)
+// are exact and summed as they are.
+func TestPushdownAmountTypes(t *testing.T) {
+	s := server(t)
+	tests := []struct {
+		typ    string
+		values []string
+		want   txn.Money
+	}{
+		{"numeric", []string{"1.00005", "1.00005"}, 20002}, // 1.0001 + 1.0001, not round(2.0001)
+		{"numeric(10,2)", []string{"1.25", "2.50"}, 37500},
+		{"double precision", []string{"0.5", "0.25"}, 7500},
+		{"real", []string{"1.5", "-0.5"}, 15000}, // the refund is dropped
+		{"bigint", []string{"3", "4"}, 70000},
+		{"numeric(12,4)", []string{"0.0001", "9.9999"}, 100000},
+	}
+	for i, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			table := fmt.Sprintf("amounts_%d", i)
+			exec(t, s, "DROP TABLE IF EXISTS "+table)
+			exec(t, s, "CREATE TABLE "+table+" (customer_id text, \"timestamp\" timestamptz, amount "+tt.typ+")")
+			for _, v := range tt.values {
+				exec(t, s, "INSERT INTO "+table+" VALUES ('c', '2024-01-01T00:00:00Z', $1::"+tt.typ+")", v)
+			}
+			cfg := connCfg(s)
+			cfg.Table = table
+			for _, opts := range []AggregateOptions{{}, {History: true, Daily: true}} {
+				set, err := Aggregate(context.Background(), cfg, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(set.Customers) != 1 || set.Customers[0].Revenue != tt.want {
+					t.Fatalf("%+v: customers %+v, want revenue %s", opts, set.Customers, tt.want)
+				}
+			}
+		})
+	}
+}

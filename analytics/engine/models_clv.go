@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/clv"
+	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/result"
+)
+
+// NotScored is the CLV segment of customers who first bought after the
+// calibration end.
+const NotScored = "Not scored"
+
+func init() {
+	Register(string(CLV), Model{
+		NeedsHistory: true,
+		Columns:      []result.Column{result.ColPAlive, result.ColExpectedPurchases, result.ColCLV, result.ColSegment},
+		Run:          runCLV,
+	})
+}
+
+// runCLV fits BG/NBD and Gamma-Gamma on the calibration period and values
+// every customer; the summary holds the fits and deciles, the per-customer
+// part the values, and the segments equal-sized tiers by predicted CLV.
+func runCLV(_ context.Context, cfg *Config, set *customer.Set, asOf time.Time) (Output, error) {
+	unit := clv.TimeUnit(cfg.TimeUnit)
+	if unit == "" {
+		unit = clv.Week
+	}
+	days, err := unit.Days()
+	if err != nil {
+		return Output{}, err
+	}
+	p := cfg.CLV.withDefaults()
+	end := cfg.CalibrationEnd
+	if end.IsZero() {
+		end = asOf
+	}
+	// The holdout runs from the calibration end to the resolved as-of.
+	s := *set
+	s.AsOf = asOf
+	res, ids, values, err := clv.AnalyzeSet(&s, clv.Config{
+		CalibrationEnd: end,
+		Unit:           unit,
+		Value:          p.valueParams(days),
+		Fit:            clv.FitOptions{Workers: cfg.Workers},
+	})
+	if err == nil && len(ids) == 0 {
+		err = fmt.Errorf("no customer bought on or before the calibration end %s", end.Format(time.DateOnly))
+	}
+	if err != nil {
+		return Output{}, fmt.Errorf("fit CLV models: %w", err)
+	}
+	cs := set.Customers
+	// ids are a subsequence of cs (same order): map each customer to its value.
+	pos := make([]int32, len(cs))
+	j := 0
+	for i := range cs {
+		pos[i] = -1
+		if j < len(ids) && cs[i].ID == ids[j] {
+			pos[i] = int32(j)
+			j++
+		}
+	}
+	if j != len(ids) {
+		return Output{}, fmt.Errorf("clv: %d of %d valued customers not found in the set", len(ids)-j, len(ids))
+	}
+	tier := tiers(values, p.Tiers)
+	names := make([]string, p.Tiers)
+	for t := range names {
+		names[t] = fmt.Sprintf("Tier %d", t+1)
+	}
+	segs := make([]result.Segment, p.Tiers, p.Tiers+1)
+	for t := range segs {
+		segs[t].Name = names[t]
+	}
+	notScored := result.Segment{Name: NotScored}
+	var total float64
+	for i := range cs {
+		rev := cs[i].Revenue.Float()
+		total += rev
+		seg := &notScored
+		if pos[i] >= 0 {
+			seg = &segs[tier[pos[i]]]
+		}
+		seg.Customers++
+		seg.Revenue += rev
+	}
+	if notScored.Customers > 0 {
+		segs = append(segs, notScored)
+	}
+	for k := range segs {
+		if total > 0 {
+			segs[k].RevenueShare = segs[k].Revenue / total
+		}
+	}
+	nan := math.NaN()
+	return Output{
+		Section:  &result.CLVSection{Result: res, AnnualDiscountRate: p.DiscountRate, NotScored: int(notScored.Customers)},
+		Segments: segs,
+		Fill: func(i int, r *result.Row) {
+			k := pos[i]
+			if k < 0 {
+				r.PAlive, r.ExpectedPurchases, r.CLV, r.Segment = nan, nan, nan, NotScored
+				return
+			}
+			v := values[k]
+			r.PAlive, r.ExpectedPurchases, r.CLV, r.Segment = v.PAlive, v.ExpectedPurchases, v.CLV, names[tier[k]]
+		},
+	}, nil
+}
+
+// tiers splits customers into n equal-sized groups by CLV, highest first
+// (ties keep customer order): with m customers, rank q goes to tier q·n/m.
+func tiers(values []clv.CustomerValue, n int) []int {
+	idx := make([]int, len(values))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return values[idx[a]].CLV > values[idx[b]].CLV })
+	out := make([]int, len(values))
+	for q, i := range idx {
+		out[i] = q * n / len(values)
+	}
+	return out
+}

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/forecast"
+	"github.com/crmlens/crmlens/analytics/result"
+)
+
+func init() {
+	Register(string(Forecast), Model{Run: runForecast})
+}
+
+// runForecast fits Holt-Winters to the set's revenue per day, week or month,
+// with steps without sales up to the as-of day as zeros and partial first and
+// last steps left out (a half week would look like a slump).
+func runForecast(_ context.Context, cfg *Config, set *customer.Set, asOf time.Time) (Output, error) {
+	p := cfg.Forecast
+	unit := p.unit()
+	if len(set.Daily) == 0 {
+		return Output{}, errors.New("no sales to forecast")
+	}
+	s, err := forecast.Aggregate(set.Daily, unit)
+	if err != nil {
+		return Output{}, err
+	}
+	today := customer.DayOf(asOf)
+	for {
+		next := stepAfter(s.Start[len(s.Start)-1], unit)
+		if customer.DayOf(next) > today {
+			break
+		}
+		s.Start = append(s.Start, next)
+		s.Values = append(s.Values, 0)
+	}
+	sec := &result.ForecastSection{Unit: string(unit)}
+	if set.Daily[0].Day > customer.DayOf(s.Start[0]) {
+		s.Start, s.Values = s.Start[1:], s.Values[1:]
+		sec.Trimmed = append(sec.Trimmed, "first")
+	}
+	if n := len(s.Start); n > 0 && customer.DayOf(stepAfter(s.Start[n-1], unit))-1 > today {
+		s.Start, s.Values = s.Start[:n-1], s.Values[:n-1]
+		sec.Trimmed = append(sec.Trimmed, "last")
+	}
+	fc := p.config()
+	if len(s.Values) < 2*fc.Period {
+		return Output{}, fmt.Errorf("%d whole %s steps of revenue, need two seasons (%d steps of season length %d): choose a shorter unit or season length",
+			len(s.Values), unit, 2*fc.Period, fc.Period)
+	}
+	if sec.Result, err = forecast.RunSeries(s, fc); err != nil {
+		return Output{}, err
+	}
+	sec.History = make([]result.SeriesPoint, len(s.Values))
+	for i := range s.Values {
+		sec.History[i] = result.SeriesPoint{Start: s.Start[i], Revenue: s.Values[i]}
+	}
+	return Output{Section: sec}, nil
+}
+
+// stepAfter returns the first day of the step after the one starting at t.
+func stepAfter(t time.Time, g forecast.Granularity) time.Time {
+	switch g {
+	case forecast.Weekly:
+		return t.AddDate(0, 0, 7)
+	case forecast.Monthly:
+		return t.AddDate(0, 1, 0)
+	}
+	return t.AddDate(0, 0, 1)
+}

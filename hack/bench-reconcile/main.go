@@ -1,0 +1,256 @@
+// Command bench-reconcile measures the reconcilers against a local control
+// plane: it creates N SegmentationModels (on a small built-in sample source,
+// run by the local Job executor) and N ReportSchedules (yearly, so they only
+// schedule), then reports the time until all are Ready, reconcile latency
+// p50/p99 per controller from controller-runtime's own histogram, and writes
+// per second in steady state. Targets: p99 < 50 ms, zero steady-state writes.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/controllers"
+	"github.com/crmlens/crmlens/internal/localexec"
+	"github.com/crmlens/crmlens/internal/manager"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root := flag.String("root", ".", "repository root")
+	binary := flag.String("crmlens", "bin/crmlens", "crmlens binary for the local executor")
+	n := flag.Int("n", 1000, "models and schedules to create (each)")
+	steady := flag.Duration("steady", 30*time.Second, "steady-state observation window")
+	parallel := flag.Int("parallel", 4, "local Job processes at a time")
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	ctx := context.Background()
+
+	bin, _ := filepath.Abs(filepath.Join(*root, "bin"))
+	env := &envtest.Environment{BinaryAssetsDirectory: bin, CRDDirectoryPaths: []string{filepath.Join(*root, "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("start control plane: %w", err)
+	}
+	defer env.Stop()
+	cfg.QPS, cfg.Burst = 500, 1000
+	work, _ := os.MkdirTemp("", "crmlens-bench-")
+	defer os.RemoveAll(work)
+	kc := filepath.Join(work, "kubeconfig")
+	if err := localexec.WriteKubeconfig(cfg, kc); err != nil {
+		return err
+	}
+	scheme, _ := manager.NewScheme()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	if err != nil {
+		return err
+	}
+	if err := controllers.SetupAnalysis(mgr, controllers.Config{Image: "crmlens:bench"}); err != nil {
+		return err
+	}
+	crm, _ := filepath.Abs(*binary)
+	ex := &localexec.Executor{Binary: crm, Env: []string{"KUBECONFIG=" + kc}, MaxParallel: *parallel}
+	if err := ex.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go mgr.Start(mctx)
+
+	c, _ := client.New(cfg, client.Options{Scheme: scheme})
+	watchClient, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	ns := "bench"
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return err
+	}
+	if err := c.Create(ctx, &crmv1.DataSource{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
+		Spec: crmv1.DataSourceSpec{Sample: &crmv1.SampleSource{Customers: 20, Seed: 1, Months: 12}}}); err != nil {
+		return err
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	var createErr atomic.Value
+	for i := 0; i < *n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			m := &crmv1.SegmentationModel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("m%04d", i)},
+				Spec: crmv1.SegmentationModelSpec{Sources: []crmv1.SourceRef{{Name: "shop"}}, Method: crmv1.Method{Type: crmv1.MethodRFM}}}
+			s := &crmv1.ReportSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("s%04d", i)},
+				Spec: crmv1.ReportScheduleSpec{Schedule: "@yearly", Sources: []crmv1.SourceRef{{Name: "shop"}}, Reports: []crmv1.Report{{Type: crmv1.ReportKPI}}}}
+			for _, o := range []client.Object{m, s} {
+				if err := c.Create(ctx, o); err != nil {
+					createErr.Store(err)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	if e := createErr.Load(); e != nil {
+		return e.(error)
+	}
+	fmt.Printf("created %d models and %d schedules in %s\n", *n, *n, time.Since(start).Round(time.Millisecond))
+	for {
+		ready := countReady(ctx, c, ns)
+		if ready == 2**n {
+			break
+		}
+		if time.Since(start) > 30*time.Minute {
+			return fmt.Errorf("only %d of %d Ready after 30 minutes", ready, 2**n)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	fmt.Printf("all %d Ready after %s (models ran %d local analysis Jobs)\n", 2**n, time.Since(start).Round(time.Millisecond), *n)
+	printLatency()
+
+	time.Sleep(3 * time.Second)
+	writes, err := watchWrites(ctx, ns, *steady)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("steady state: %d writes in %s (%.2f/s)\n", writes, *steady, float64(writes)/steady.Seconds())
+	return nil
+}
+
+func countReady(ctx context.Context, c client.Client, ns string) int {
+	var ms crmv1.SegmentationModelList
+	var rs crmv1.ReportScheduleList
+	c.List(ctx, &ms, client.InNamespace(ns))
+	c.List(ctx, &rs, client.InNamespace(ns))
+	n := 0
+	for _, m := range ms.Items {
+		if meta.IsStatusConditionTrue(m.Status.Conditions, crmv1.ConditionReady) && m.Status.LastRunName != "" {
+			n++
+		}
+	}
+	for _, r := range rs.Items {
+		if meta.IsStatusConditionTrue(r.Status.Conditions, crmv1.ConditionReady) {
+			n++
+		}
+	}
+	return n
+}
+
+// printLatency reads controller_runtime_reconcile_time_seconds and estimates
+// p50/p99 per controller by linear interpolation inside histogram buckets.
+func printLatency() {
+	mfs, err := crmetrics.Registry.Gather()
+	if err != nil {
+		fmt.Println("gather metrics:", err)
+		return
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "controller_runtime_reconcile_time_seconds" {
+			continue
+		}
+		var names []string
+		byName := map[string]*dto.Histogram{}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" {
+					byName[l.GetValue()] = m.GetHistogram()
+					names = append(names, l.GetValue())
+				}
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			h := byName[name]
+			fmt.Printf("reconcile latency %-18s n=%-7d p50=%-9s p99=%s\n", name, h.GetSampleCount(), quantile(h, 0.5), quantile(h, 0.99))
+		}
+	}
+}
+
+func quantile(h *dto.Histogram, q float64) string {
+	total := float64(h.GetSampleCount())
+	if total == 0 {
+		return "-"
+	}
+	rank := q * total
+	prevCount, prevBound := 0.0, 0.0
+	for _, b := range h.GetBucket() {
+		cnt := float64(b.GetCumulativeCount())
+		if cnt >= rank {
+			frac := 0.0
+			if cnt > prevCount {
+				frac = (rank - prevCount) / (cnt - prevCount)
+			}
+			v := prevBound + frac*(b.GetUpperBound()-prevBound)
+			return (time.Duration(v * float64(time.Second))).Round(10 * time.Microsecond).String()
+		}
+		prevCount, prevBound = cnt, b.GetUpperBound()
+	}
+	return fmt.Sprintf(">%gs", prevBound)
+}
+
+var watchClient client.WithWatch
+
+func watchWrites(ctx context.Context, ns string, d time.Duration) (int, error) {
+	if watchClient == nil {
+		return 0, fmt.Errorf("no watch client")
+	}
+	wctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{}, &batchv1.JobList{}, &corev1.ConfigMapList{}} {
+		w, err := watchClient.Watch(wctx, l, client.InNamespace(ns))
+		if err != nil {
+			return 0, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.Stop()
+			for {
+				select {
+				case <-wctx.Done():
+					return
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						return
+					}
+					if ev.Type != watch.Added {
+						n.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(n.Load()), nil
+}
