@@ -56,6 +56,14 @@ envtest: ## Build kube-apiserver and etcd into bin/ (first time: minutes; then c
 test: envtest ## Run every test, including the envtest suites against a real kube-apiserver.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 
+.PHONY: demo
+demo: ## Local control plane + manager with the local Job executor on config/samples; prints the results (Ctrl-C stops).
+	hack/demo.sh
+
+.PHONY: bench-reconcile
+bench-reconcile: ## Reconcile benchmark: 1,000 models + 1,000 schedules against a local control plane.
+	hack/bench-reconcile.sh -n 1000 -steady 30s
+
 ##@ Build
 
 .PHONY: build

@@ -131,8 +131,13 @@ type heatInput struct {
 	legendTitle    string
 	legendFmt      func(float64) string
 	cellW, cellH   float64
-	rowLabelW      float64
-	colLabelEvery  int
+	// zeroBased starts the colour scale at 0 (counts); scaleMax, when > 0,
+	// caps it so one dominant value does not wash out the rest (larger
+	// values take the darkest colour).
+	zeroBased     bool
+	scaleMax      float64
+	rowLabelW     float64
+	colLabelEvery int
 }
 
 // newHeatMap lays out a heat map; colours scale from the smallest to the
@@ -161,6 +166,12 @@ func newHeatMap(in heatInput) *heatMap {
 	if math.IsInf(lo, 1) {
 		lo, hi = 0, 0
 	}
+	if in.zeroBased {
+		lo = math.Min(lo, 0)
+	}
+	if in.scaleMax > 0 {
+		hi = in.scaleMax
+	}
 	h := &heatMap{ID: in.id, Title: in.title, PlotX: in.rowLabelW + 28, PlotY: 14, LegendTitle: in.legendTitle}
 	h.PlotW = in.cellW * float64(len(in.cols))
 	h.PlotH = in.cellH * float64(len(in.rows))
@@ -180,7 +191,7 @@ func newHeatMap(in heatInput) *heatMap {
 			if math.IsNaN(v) {
 				continue
 			}
-			t := (v - lo) / (hi - lo)
+			t := math.Min(1, (v-lo)/(hi-lo))
 			if hi == lo {
 				t = 0.5
 			}
@@ -204,16 +215,20 @@ func newHeatMap(in heatInput) *heatMap {
 			h.Cells = append(h.Cells, ce)
 		}
 	}
-	// Legend: five swatches from low to high, under the plot.
-	h.LegendY = h.PlotY + h.PlotH + 50
+	// Legend: its title, then five swatches from low to high, under the plot.
+	h.LegendY = h.PlotY + h.PlotH + 48
 	sw := 70.0
 	for i := 0; i < 5; i++ {
 		t := float64(i) / 4
-		x := h.PlotX + 110 + float64(i)*sw
-		h.Legend = append(h.Legend, legendSwatch{X: x, Y: h.LegendY, W: sw - 2, Fill: sequential(t), Label: in.legendFmt(lo + t*(hi-lo)), LX: x + sw/2})
+		x := h.PlotX + float64(i)*sw
+		label := in.legendFmt(lo + t*(hi-lo))
+		if i == 4 && in.scaleMax > 0 {
+			label += "+"
+		}
+		h.Legend = append(h.Legend, legendSwatch{X: x, Y: h.LegendY + 6, W: sw - 2, Fill: sequential(t), Label: label, LX: x + sw/2})
 	}
-	h.Width = math.Max(h.PlotX+h.PlotW+20, h.PlotX+110+5*sw+20)
-	h.Height = h.LegendY + 36
+	h.Width = math.Max(h.PlotX+h.PlotW+20, h.PlotX+5*sw+20)
+	h.Height = h.LegendY + 44
 	return h
 }
 

@@ -76,7 +76,11 @@ func formatPct(f float64) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "–"
 	}
-	return strconv.FormatFloat(f*100, 'f', 1, 64) + " %"
+	prec := 1
+	if p := math.Abs(f * 100); p > 0 && p < 1 {
+		prec = 2 // 0.04 % rather than a misleading 0.0 %
+	}
+	return strconv.FormatFloat(f*100, 'f', prec, 64) + " %"
 }
 
 // formatPctTick prints a fraction as a whole percentage for axis ticks.

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/rfm"
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -45,12 +46,12 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // Alert is one firing alert shown at the top of the report. The caller (the
 // runner or the ReportSchedule reconciler) fills it from its alert states.
 type Alert struct {
-	Name      string
-	Severity  string // e.g. "warning", "critical"; free text
-	Value     string // the metric's value, as evaluated
-	Threshold string // the rule's threshold, e.g. "> 0.25"
-	Message   string
-	Since     time.Time // when it started firing; zero if unknown
+	Name      string    `json:"name"`
+	Severity  string    `json:"severity,omitempty"`  // e.g. "warning", "critical"; free text
+	Value     string    `json:"value,omitempty"`     // the metric's value, as evaluated
+	Threshold string    `json:"threshold,omitempty"` // the rule's threshold, e.g. "> 0.25"
+	Message   string    `json:"message,omitempty"`
+	Since     time.Time `json:"since,omitzero"` // when it started firing; zero if unknown
 }
 
 // Options tune Render.
@@ -321,7 +322,7 @@ func change(kind metricKind, cur, prev float64, higherBetter bool) (string, stri
 	var s string
 	switch kind {
 	case rate:
-		s = fmt.Sprintf("%+.1f pp", d*100)
+		s = signedPP(d)
 	case count:
 		s = fmt.Sprintf("%+d", int64(math.Round(d)))
 		if rel != "" {
@@ -334,6 +335,15 @@ func change(kind metricKind, cur, prev float64, higherBetter bool) (string, stri
 		}
 	}
 	return arrow + s + " since last run", cls
+}
+
+// signedPP prints a change of a fraction in percentage points, never "-0.0".
+func signedPP(d float64) string {
+	v := math.Round(d*1000) / 10
+	if v == 0 {
+		return "0.0 pp"
+	}
+	return fmt.Sprintf("%+.1f pp", v)
 }
 
 func segmentsSection(doc, prev *result.Document) *section {
@@ -367,7 +377,7 @@ func segmentsSection(doc, prev *result.Document) *section {
 		row := []string{g.Name, formatInt(g.Customers), formatMoney(g.Revenue), formatPct(g.RevenueShare)}
 		if old != nil {
 			if o, ok := old[g.Name]; ok {
-				row = append(row, fmt.Sprintf("%+d", g.Customers-o.Customers), fmt.Sprintf("%+.1f pp", (g.RevenueShare-o.RevenueShare)*100))
+				row = append(row, fmt.Sprintf("%+d", g.Customers-o.Customers), signedPP(g.RevenueShare-o.RevenueShare))
 			} else {
 				row = append(row, "new", "new")
 			}
@@ -417,7 +427,7 @@ func rfmSection(doc, _ *result.Document) *section {
 		id: "rfm-heat", title: "RFM heat map: customers by recency and frequency score",
 		xLabel: "Frequency score F (1 = fewest orders, 5 = most)", yLabel: "Recency score R (5 = most recent)",
 		cols: []string{"F1", "F2", "F3", "F4", "F5"}, rows: []string{"R5", "R4", "R3", "R2", "R1"},
-		values: vals, cellW: 96, cellH: 54, rowLabelW: 60,
+		values: vals, cellW: 96, cellH: 54, rowLabelW: 60, zeroBased: true,
 		text: func(ri, ci int, v float64) (string, string) {
 			return formatInt(int64(v)), "⌀ " + formatCompact(means[ri][ci])
 		},
@@ -471,7 +481,7 @@ func valueMatrixSection(doc, _ *result.Document) *section {
 		xLabel: fmt.Sprintf("Purchase frequency (orders; split at %s)", trimFloat(vm.FrequencyThreshold)),
 		yLabel: fmt.Sprintf("Average order value (currency units; split at %s)", formatMoney(vm.AOVThreshold)),
 		cols:   []string{"low frequency", "high frequency"}, rows: []string{"high AOV", "low AOV"},
-		values: vals, cellW: 230, cellH: 80, rowLabelW: 80,
+		values: vals, cellW: 230, cellH: 80, rowLabelW: 80, zeroBased: true,
 		text: func(r, c int, v float64) (string, string) {
 			q := vm.Quadrants[byName[layout[r][c]]]
 			return q.Name + ": " + formatInt(q.Customers) + " customers", formatPct(v) + " of revenue"
@@ -605,7 +615,7 @@ func cohortSection(doc, _ *result.Document) *section {
 		return nil
 	}
 	cohorts := c.Cohorts
-	s := &section{ID: "cohort", Title: "Cohort retention", Intro: "Share of each monthly acquisition cohort that bought again k months after its first month (month 0 is the first purchase month, 100 %)."}
+	s := &section{ID: "cohort", Title: "Cohort retention", Intro: "Share of each monthly acquisition cohort that bought again k months after its first month. Month 0 is the first purchase month (100 % by definition); the colour scale is set by the later months."}
 	if len(cohorts) > maxCohortRows {
 		s.Intro += fmt.Sprintf(" Showing the newest %d of %d cohorts.", maxCohortRows, len(cohorts))
 		cohorts = cohorts[len(cohorts)-maxCohortRows:]
@@ -635,6 +645,7 @@ func cohortSection(doc, _ *result.Document) *section {
 		id: "cohort-retention", title: "Cohort retention by months since first purchase",
 		xLabel: "Months since first purchase", yLabel: "Cohort (first purchase month, customers)",
 		cols: cols, rows: rows, values: vals, cellW: cellW, cellH: 20, rowLabelW: 130,
+		zeroBased: true, scaleMax: laterMax(cohorts),
 		colLabelEvery: int(math.Ceil(24 / cellW)),
 		text: func(_, k int, v float64) (string, string) {
 			if cellW < 34 || k == 0 {
@@ -649,6 +660,18 @@ func cohortSection(doc, _ *result.Document) *section {
 	})
 	s.Blocks = append(s.Blocks, block{Heat: h})
 	return s
+}
+
+// laterMax is the highest retention after month 0; month 0 is 100 % by
+// definition and would wash out the colour scale.
+func laterMax(cohorts []cohort.Cohort) float64 {
+	m := 0.0
+	for _, c := range cohorts {
+		for k := 1; k < len(c.Retention); k++ {
+			m = math.Max(m, c.Retention[k])
+		}
+	}
+	return m
 }
 
 var weekdays = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
@@ -679,7 +702,7 @@ func vipSection(doc, _ *result.Document) *section {
 		s.Blocks = append(s.Blocks, block{Heat: newHeatMap(heatInput{
 			id: "vip-timing", title: "When VIPs buy: purchases by weekday and hour",
 			xLabel: "Hour of day (00–23, in the transactions' time zone)", yLabel: "Weekday",
-			cols: hours, rows: weekdays, values: vals, cellW: 27, cellH: 26, rowLabelW: 40,
+			cols: hours, rows: weekdays, values: vals, cellW: 27, cellH: 26, rowLabelW: 40, zeroBased: true,
 			tooltip: func(r, c int, v float64) string {
 				return fmt.Sprintf("%s %02d:00–%02d:59: %s purchase lines", weekdays[r], c, c, formatInt(int64(v)))
 			},

@@ -73,7 +73,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := controllers.SetupAnalysis(mgr, controllers.Config{Image: "crmlens:bench"}); err != nil {
+	if err := controllers.SetupAll(mgr, controllers.Config{Image: "crmlens:bench"}); err != nil {
 		return err
 	}
 	crm, _ := filepath.Abs(*binary)

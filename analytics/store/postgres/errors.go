@@ -48,6 +48,8 @@ func kindOf(err error) error {
 			return ErrInvalidConfig // the query tried to write
 		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"), pgErr.Code == "53300":
 			return ErrUnreachable
+		case strings.HasPrefix(pgErr.Code, "42"):
+			return ErrInvalidConfig // syntax error or access rule violation in the configured query
 		}
 		return nil
 	}

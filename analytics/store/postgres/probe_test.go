@@ -60,6 +60,7 @@ func TestProbe(t *testing.T) {
 			want: ErrSchemaMismatch, reason: "SchemaMismatch", mention: "price_eur"},
 		{name: "time column of wrong type", mutate: func(c *Config) { c.Table = "probe_bad" }, want: ErrSchemaMismatch, mention: "timestamp"},
 		{name: "query with a second statement", mutate: func(c *Config) { c.Table, c.Query = "", "SELECT 1; DROP TABLE probe_tx" }, want: ErrInvalidConfig},
+		{name: "query with a syntax error", mutate: func(c *Config) { c.Table, c.Query = "", "SELEC customer_id FROM probe_tx" }, want: ErrInvalidConfig, reason: "InvalidConfig"},
 		{name: "table and query", mutate: func(c *Config) { c.Query = "SELECT 1" }, want: ErrInvalidConfig},
 		{name: "bad sslmode", mutate: func(c *Config) { c.SSLMode = "prefer-maybe" }, want: ErrInvalidConfig},
 		{name: "TLS demanded, server has none", mutate: func(c *Config) { c.SSLMode = SSLRequire }, want: ErrTLS, reason: "TLSFailed"},

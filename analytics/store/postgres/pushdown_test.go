@@ -200,6 +200,20 @@ func TestPushdownColumnTypes(t *testing.T) {
 	if !reflect.DeepEqual(got.Rejected, wantRej) || got.Rows != 6 || got.Transactions != 3 {
 		t.Errorf("rows %d transactions %d rejected %v, want 6, 3, %v", got.Rows, got.Transactions, got.Rejected, wantRej)
 	}
+	// The raw-row path reads the zone-less timestamps in the same zone.
+	src, err := Source(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := aggregate.Build(context.Background(), []input.Source{src}, aggregate.Options{Rules: clean.Rules{DropGifts: true}, History: true, Location: tokyo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Daily, got.Channels = raw.Daily, raw.Channels // not asked of the pushdown
+	for i := range raw.Customers {
+		raw.Customers[i].Channels = 0
+	}
+	compareSets(t, got, raw)
 	_ = fmt.Sprint()
 }
 
