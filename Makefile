@@ -53,7 +53,7 @@ envtest: ## Build kube-apiserver and etcd into bin/ (first time: minutes; then c
 	ENVTEST_BIN=$(ENVTEST_ASSETS) hack/build-envtest.sh
 
 .PHONY: test
-test: envtest ## Run every test, including the envtest suites against a real kube-apiserver.
+test: envtest lint-dockerfile ## Run every test, including the envtest suites against a real kube-apiserver.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 
 .PHONY: demo
@@ -79,9 +79,29 @@ run: ## Run the manager against the cluster in KUBECONFIG (installs the CRDs fir
 install: ## Install the CRDs into the cluster in KUBECONFIG.
 	kubectl apply --server-side -k config/crd
 
+# Renders kustomizations with kustomize's Go API (pinned in go.mod): no
+# kustomize binary needed.
+KUSTOMIZE ?= go run ./hack/kustomize
+ignore-not-found ?= false
+
 .PHONY: deploy
-deploy: ## Deploy crmlens (CRDs, RBAC, manager) with image $(IMG) into the cluster in KUBECONFIG.
-	kubectl kustomize config/default | sed 's|ghcr.io/crmlens/crmlens:latest|$(IMG)|' | kubectl apply --server-side -f -
+deploy: ## Deploy crmlens (CRDs, RBAC, manager, metrics Service) with image $(IMG) into the cluster in KUBECONFIG.
+	$(KUSTOMIZE) --image $(IMG) config/default | kubectl apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove what deploy installed (CRDs too: this deletes every crmlens resource). ignore-not-found=true to tolerate gaps.
+	$(KUSTOMIZE) config/default | kubectl delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: build-installer
+build-installer: manifests ## Render config/default with image $(IMG) into one dist/install.yaml.
+	mkdir -p dist
+	$(KUSTOMIZE) --image $(IMG) config/default > dist/install.yaml.tmp
+	mv dist/install.yaml.tmp dist/install.yaml
+	@echo "wrote dist/install.yaml (image $(IMG)); install with: kubectl apply --server-side -f dist/install.yaml"
+
+.PHONY: lint-dockerfile
+lint-dockerfile: ## Check the Dockerfile's shape and build the binary with its exact flags (no Docker engine needed).
+	hack/lint-dockerfile.sh --build
 
 .PHONY: docker-build
 docker-build: ## Build the container image $(IMG).

@@ -324,7 +324,7 @@ func change(kind metricKind, cur, prev float64, higherBetter bool) (string, stri
 	case rate:
 		s = signedPP(d)
 	case count:
-		s = fmt.Sprintf("%+d", int64(math.Round(d)))
+		s = signedInt(int64(math.Round(d)))
 		if rel != "" {
 			s += " (" + rel + ")"
 		}
@@ -335,6 +335,14 @@ func change(kind metricKind, cur, prev float64, higherBetter bool) (string, stri
 		}
 	}
 	return arrow + s + " since last run", cls
+}
+
+// signedInt prints n with its sign and thousands separators: "+1,112".
+func signedInt(n int64) string {
+	if n < 0 {
+		return formatInt(n)
+	}
+	return "+" + formatInt(n)
 }
 
 // signedPP prints a change of a fraction in percentage points, never "-0.0".
@@ -377,7 +385,7 @@ func segmentsSection(doc, prev *result.Document) *section {
 		row := []string{g.Name, formatInt(g.Customers), formatMoney(g.Revenue), formatPct(g.RevenueShare)}
 		if old != nil {
 			if o, ok := old[g.Name]; ok {
-				row = append(row, fmt.Sprintf("%+d", g.Customers-o.Customers), signedPP(g.RevenueShare-o.RevenueShare))
+				row = append(row, signedInt(g.Customers-o.Customers), signedPP(g.RevenueShare-o.RevenueShare))
 			} else {
 				row = append(row, "new", "new")
 			}
@@ -478,10 +486,11 @@ func valueMatrixSection(doc, _ *result.Document) *section {
 	}
 	h := newHeatMap(heatInput{
 		id: "value-matrix", title: "Customer value matrix",
-		xLabel: fmt.Sprintf("Purchase frequency (orders; split at %s)", trimFloat(vm.FrequencyThreshold)),
-		yLabel: fmt.Sprintf("Average order value (currency units; split at %s)", formatMoney(vm.AOVThreshold)),
-		cols:   []string{"low frequency", "high frequency"}, rows: []string{"high AOV", "low AOV"},
-		values: vals, cellW: 230, cellH: 80, rowLabelW: 80, zeroBased: true,
+		xLabel: "Purchase frequency (orders per customer)",
+		yLabel: "AOV (currency units)",
+		cols:   []string{"low: ≤ " + trimFloat(vm.FrequencyThreshold) + " orders", "high: > " + trimFloat(vm.FrequencyThreshold) + " orders"},
+		rows:   []string{"high: > " + formatMoney(vm.AOVThreshold), "low: ≤ " + formatMoney(vm.AOVThreshold)},
+		values: vals, cellW: 230, cellH: 90, rowLabelW: 110, zeroBased: true,
 		text: func(r, c int, v float64) (string, string) {
 			q := vm.Quadrants[byName[layout[r][c]]]
 			return q.Name + ": " + formatInt(q.Customers) + " customers", formatPct(v) + " of revenue"
@@ -492,7 +501,7 @@ func valueMatrixSection(doc, _ *result.Document) *section {
 		},
 		legendTitle: "Revenue share (%)", legendFmt: formatPct,
 	})
-	return &section{ID: "value-matrix", Title: "Value matrix", Intro: fmt.Sprintf("Average order value against purchase frequency, each split at its %s; colour is the quadrant's share of revenue.", vm.ThresholdSource),
+	return &section{ID: "value-matrix", Title: "Value matrix", Intro: fmt.Sprintf("Average order value (AOV) against purchase frequency, split at the thresholds shown (source: %s); colour is the quadrant's share of revenue.", vm.ThresholdSource),
 		Blocks: []block{{Heat: h}}}
 }
 
@@ -643,7 +652,7 @@ func cohortSection(doc, _ *result.Document) *section {
 	cellW := math.Max(22, math.Min(44, 640/float64(max(width, 1))))
 	h := newHeatMap(heatInput{
 		id: "cohort-retention", title: "Cohort retention by months since first purchase",
-		xLabel: "Months since first purchase", yLabel: "Cohort (first purchase month, customers)",
+		xLabel: "Time since first purchase (months)", yLabel: "Cohort (first purchase month, customers)",
 		cols: cols, rows: rows, values: vals, cellW: cellW, cellH: 20, rowLabelW: 130,
 		zeroBased: true, scaleMax: laterMax(cohorts),
 		colLabelEvery: int(math.Ceil(24 / cellW)),

@@ -200,8 +200,16 @@ func parseDecimal(s string) (float64, error) {
 	return v, nil
 }
 
-// FormatValue renders a metric value compactly and deterministically, so an
-// unchanged value gives an unchanged status (and no status write).
+// FormatValue renders a metric value as a plain decimal rounded to four
+// places (no exponent, so 1380740.5 stays readable), deterministically, so
+// an unchanged value gives an unchanged status and no status write.
 func FormatValue(v float64) string {
-	return strconv.FormatFloat(v, 'g', 6, 64)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	r := math.Round(v*1e4) / 1e4
+	if r == 0 {
+		r = 0 // no "-0"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }

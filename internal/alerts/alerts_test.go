@@ -156,3 +156,11 @@ func TestParseOperator(t *testing.T) {
 		t.Error("=> accepted")
 	}
 }
+
+func TestFormatValue(t *testing.T) {
+	for v, want := range map[float64]string{1380740.51234: "1380740.5123", 0.513554: "0.5136", 2: "2", -0.00001: "0", 1e-5: "0", -0.2: "-0.2"} {
+		if got := FormatValue(v); got != want {
+			t.Errorf("FormatValue(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -443,6 +443,12 @@ func TestSinkRejectsBadOptions(t *testing.T) {
 			t.Errorf("OpenRun(%+v) = %v, want ErrInvalidConfig", sc.RunID, err)
 		}
 	}
+	if err := ProbeSink(context.Background(), sinkCfg(cfg, "")); err != nil {
+		t.Fatalf("ProbeSink: %v", err)
+	}
+	if err := ProbeSink(context.Background(), sinkCfg(with(cfg, func(c *Config) { c.SecretKey = "nope" }), "")); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("ProbeSink with a wrong secret: %v", err)
+	}
 	sc := sinkCfg(with(cfg, func(c *Config) { c.Bucket = "nobucket" }), "r")
 	if _, err := OpenRun(context.Background(), sc); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing bucket: %v, want ErrNotFound", err)

@@ -35,8 +35,10 @@ const (
 //	<Prefix>/<Namespace>/<Name>/<RunID>/_COMPLETE   (written last)
 //
 // Objects are first uploaded under <Prefix>/<Namespace>/<Name>/.staging/<RunID>/,
-// then copied into the run directory; the marker follows, then the staging
-// copies are deleted. An interrupted run leaves no marker, so no reader sees it.
+// then copied into the run directory (server-side copy: up to 5 GiB per
+// object, S3's single-copy limit); the marker follows, then the staging copies
+// are deleted. An interrupted run leaves no marker, so no reader sees it:
+// readers must list runs with CompleteRuns (or check for the marker).
 type SinkConfig struct {
 	Config
 	Prefix          string
@@ -245,7 +247,7 @@ func (w *RunWriter) Finish(doc *result.Document) error {
 		w.staged = append(w.staged, ResultJSON)
 	}
 	// A rerun of the same run ID is unpublished first, so no reader sees old and new mixed.
-	if err := w.remove(cfg.runDir(cfg.RunID)+CompleteMarker, false); err != nil {
+	if err := w.remove(cfg.runDir(cfg.RunID) + CompleteMarker); err != nil {
 		w.Abort()
 		return err
 	}
@@ -273,7 +275,7 @@ func (w *RunWriter) put(key string, body []byte) error {
 	return w.cfg.wrap("put "+key, err)
 }
 
-func (w *RunWriter) remove(key string, _ bool) error {
+func (w *RunWriter) remove(key string) error {
 	err := w.cl.RemoveObject(w.ctx, w.cfg.Bucket, key, minio.RemoveObjectOptions{})
 	if err != nil && kindOf(err) != ErrNotFound {
 		return w.cfg.wrap("remove "+key, err)
@@ -389,4 +391,22 @@ func retain(ctx context.Context, cl *minio.Client, cfg *SinkConfig) error {
 		}
 	}
 	return nil
+}
+
+// ProbeSink checks that results can be written: the bucket exists and a
+// small object can be written to and removed from the model's staging area.
+func ProbeSink(ctx context.Context, cfg SinkConfig) error {
+	if cfg.RunID == "" {
+		cfg.RunID = "probe"
+	}
+	w, err := OpenRun(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	key := cfg.stagingRun(cfg.RunID) + ".probe"
+	if err := w.put(key, []byte("crmlens")); err != nil {
+		return err
+	}
+	return w.remove(key)
 }

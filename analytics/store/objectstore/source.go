@@ -212,7 +212,8 @@ func Probe(ctx context.Context, cfg SourceConfig) error {
 	switch {
 	case err == nil, errors.Is(err, errStop):
 		return nil
-	case kindOf(err) != nil || errors.Is(err, ErrAuthFailed) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnreachable):
+	case kindOf(err) != nil, errors.Is(err, ErrAuthFailed), errors.Is(err, ErrNotFound), errors.Is(err, ErrUnreachable),
+		errors.Is(err, ErrPermission), errors.Is(err, ErrTLS), errors.Is(err, ErrTimeout), errors.Is(err, context.Canceled):
 		return err
 	default:
 		// The reader's remaining source-level errors are about the content:

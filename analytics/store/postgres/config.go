@@ -1,10 +1,39 @@
-// Package postgres is crmlens's PostgreSQL edge: a transaction source (table or
-// read-only query) with per-customer aggregation pushed down into SQL, a raw
-// row stream for methods that need single transactions, a result sink, and a
-// Probe for DataSource readiness.
+// Package postgres is crmlens's PostgreSQL edge (also any server speaking the
+// PostgreSQL protocol and dialect): a transaction source (table or read-only
+// query), per-customer aggregation pushed down into SQL, a raw-row stream for
+// methods that need single transactions, a result sink, and Probe for
+// DataSource readiness.
 //
-// Every SQL statement is parameterised: values travel as bind parameters,
-// identifiers are quoted with pgx.Identifier. Passwords never appear in errors.
+// API:
+//
+//	Config{URI | Host, Port, Database, User, Password; SSLMode, CACertPEM;
+//	       Table | Query; Mapping; Channel; Location; StatementTimeout}
+//	Probe(ctx, cfg) error                          typed errors, see storeerr
+//	Aggregate(ctx, cfg, AggregateOptions) (*customer.Set, error)   pushdown
+//	PushdownSQL(ctx, cfg, opts) (sql, args, error)  the statement, for review
+//	Source(ctx, cfg) (input.Source, error)          raw rows via COPY
+//	Transactions(ctx, cfg, rules, batch, fn)        accepted lines in batches
+//	OpenRun(ctx, cfg, SinkOptions) (*RunWriter, error)   result sink
+//
+// Pushdown contract: Aggregate sends one statement that scans the source once
+// and groups by customer, with the cleaning rules (clean.Rules) as a reject
+// reason computed per row; only one row per customer (plus one per
+// customer-day with History, one per day with Daily) travels. The result
+// equals aggregate.Build over the same rows in a file (tests prove it), except
+// that SQL values are not whitespace-trimmed, Orders counts distinct order IDs
+// (Build counts changes of order ID, the same when an order's lines are
+// contiguous), and reject samples carry no line numbers. Every statement is
+// parameterised: values travel as bind parameters, identifiers are quoted
+// with pgx.Identifier; sources are read in a read-only transaction.
+//
+// Tables the sink writes (created when missing): <table> (run_id,
+// customer_id, recency_days, frequency, monetary, aov, first_purchase,
+// last_purchase, r, f, m, segment, stage, cluster, p_alive,
+// expected_purchases, clv; primary key run_id, customer_id), <table>_runs
+// (run_id, finished_at, customers: one row per complete run) and the view
+// <table>_latest (the newest complete run's rows). A run is one transaction.
+//
+// Passwords never appear in errors.
 package postgres
 
 import (

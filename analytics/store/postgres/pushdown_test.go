@@ -200,6 +200,19 @@ func TestPushdownColumnTypes(t *testing.T) {
 	if !reflect.DeepEqual(got.Rejected, wantRej) || got.Rows != 6 || got.Transactions != 3 {
 		t.Errorf("rows %d transactions %d rejected %v, want 6, 3, %v", got.Rows, got.Transactions, got.Rejected, wantRej)
 	}
+	// Streamed transactions: the three accepted lines, in batches of two.
+	var batches []int
+	var revenue txn.Money
+	err = Transactions(context.Background(), cfg, clean.Rules{DropGifts: true}, 2, func(ts []txn.Transaction) error {
+		batches = append(batches, len(ts))
+		for _, tr := range ts {
+			revenue += tr.Amount
+		}
+		return nil
+	})
+	if err != nil || !reflect.DeepEqual(batches, []int{2, 1}) || revenue != 22*txn.MoneyScale {
+		t.Errorf("Transactions: err %v, batches %v, revenue %s; want 2+1 lines worth 22", err, batches, revenue)
+	}
 	// The raw-row path reads the zone-less timestamps in the same zone.
 	src, err := Source(context.Background(), cfg)
 	if err != nil {

@@ -305,3 +305,15 @@ func (w *RunWriter) Abort() {
 
 // Rows is the number of rows sent so far.
 func (w *RunWriter) Rows() int64 { return w.rows + int64(len(w.batch)) }
+
+// ProbeSink checks that results can be written to table: it connects and
+// runs the sink's table preparation (create if missing, lock, replace) in a
+// transaction that is rolled back, so permissions are tested without effect.
+func ProbeSink(ctx context.Context, cfg Config, table string) error {
+	w, err := OpenRun(ctx, cfg, SinkOptions{Table: table, RunID: "crmlens-probe"})
+	if err != nil {
+		return err
+	}
+	w.Abort()
+	return nil
+}

@@ -162,6 +162,23 @@ func TestSinkAtomicRunsAndRetention(t *testing.T) {
 
 func TestSinkRejectsBadOptions(t *testing.T) {
 	s := server(t)
+	if err := ProbeSink(context.Background(), connCfg(s), "probe_results"); err != nil {
+		t.Fatalf("ProbeSink: %v", err)
+	}
+	conn, err := pgx.Connect(context.Background(), s.URI("disable"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(context.Background(), "SELECT to_regclass('probe_results') IS NOT NULL").Scan(&exists); err != nil || exists {
+		t.Fatalf("the probe's DDL must be rolled back: table exists %v (%v)", exists, err)
+	}
+	bad := connCfg(s)
+	bad.Password = "wrong"
+	if err := ProbeSink(context.Background(), bad, "probe_results"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("ProbeSink with a wrong password: %v", err)
+	}
 	for _, o := range []SinkOptions{{Table: "", RunID: "r"}, {Table: "a.b.c", RunID: "r"}, {Table: "x", RunID: ""}, {Table: "x", RunID: "r", KeepRuns: -1}} {
 		if _, err := OpenRun(context.Background(), connCfg(s), o); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("OpenRun(%+v) = %v, want ErrInvalidConfig", o, err)

@@ -9,7 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/crmlens/crmlens/analytics/aggregate"
+	"github.com/crmlens/crmlens/analytics/clean"
 	"github.com/crmlens/crmlens/analytics/input"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
 // Source returns the table or query as an input.Source for the raw-row path
@@ -114,9 +117,12 @@ func (cfg *Config) copyQuery(s *schema) (string, error) {
 		ts = "(" + t.ident() + "::timestamptz AT TIME ZONE 'UTC')"
 	}
 	cols := []string{s.cols[fCustomer].ident() + " AS customer_id", ts + " AS \"timestamp\"", s.cols[fAmount].ident() + " AS amount"}
-	for f, name := range map[int]string{fOrder: "order_id", fChannel: "channel", fCategory: "category", fProduct: "product", fQuantity: "quantity", fGift: "gift"} {
-		if s.has(f) {
-			cols = append(cols, s.cols[f].ident()+" AS "+pgx.Identifier{name}.Sanitize())
+	for _, f := range []struct {
+		field int
+		name  string
+	}{{fOrder, "order_id"}, {fChannel, "channel"}, {fCategory, "category"}, {fProduct, "product"}, {fQuantity, "quantity"}, {fGift, "gift"}} {
+		if s.has(f.field) {
+			cols = append(cols, s.cols[f.field].ident()+" AS "+pgx.Identifier{f.name}.Sanitize())
 		}
 	}
 	sql := "COPY (SELECT "
@@ -127,4 +133,35 @@ func (cfg *Config) copyQuery(s *schema) (string, error) {
 		sql += c
 	}
 	return sql + " FROM " + rel + ") TO STDOUT WITH (FORMAT csv, HEADER true)", nil
+}
+
+// Transactions streams the source's accepted transactions (after rules, in
+// the source's row order) to fn in batches of up to batch (0 means 10000),
+// for methods that need single lines. fn must not keep the slice. Memory is
+// one batch; rows travel through COPY as in Source.
+func Transactions(ctx context.Context, cfg Config, rules clean.Rules, batch int, fn func([]txn.Transaction) error) error {
+	if batch <= 0 {
+		batch = 10000
+	}
+	src, err := Source(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	buf := make([]txn.Transaction, 0, batch)
+	err = aggregate.Scan(ctx, []input.Source{src}, rules, func(t *txn.Transaction) error {
+		buf = append(buf, *t)
+		if len(buf) == batch {
+			err := fn(buf)
+			buf = buf[:0]
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(buf) > 0 {
+		return fn(buf)
+	}
+	return nil
 }
