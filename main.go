@@ -4,6 +4,7 @@
 //	crmlens [manager] [flags]   run the controller manager (the default)
 //	crmlens run [flags]         run one analysis inside a Job pod
 //	crmlens analyze [flags]     run the analytics engine on local files
+//	crmlens report [flags]      render a result document as a self-contained HTML page
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/crmlens/crmlens/internal/cli"
 	"github.com/crmlens/crmlens/internal/manager"
+	"github.com/crmlens/crmlens/internal/runner"
 )
 
 func main() {
@@ -29,6 +31,10 @@ func main() {
 	switch role {
 	case "analyze":
 		code = cli.Analyze(ctx, args, os.Stdout, os.Stderr)
+	case "report":
+		code = cli.Report(ctx, args, os.Stdout, os.Stderr)
+	case "run":
+		code = runner.Main(ctx, args)
 	default:
 		code = manager.Main(ctx, args)
 	}

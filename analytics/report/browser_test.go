@@ -159,6 +159,8 @@ func TestReportInHeadlessChromium(t *testing.T) {
 	// One run holds one method's section; the value matrix comes from a
 	// second run on the same data so the page shows every section.
 	doc.ValueMatrix = engineRun(t, engine.ValueMatrix, 1).ValueMatrix
+	// A name that would load /xss and log to the console if escaping failed.
+	doc.Segments[len(doc.Segments)-1].Name += ` <img src="/xss" onerror="console.error('xss')">`
 	alerts := []report.Alert{{Name: "churn-too-high", Severity: "warning", Value: "0.36", Threshold: "> 0.25",
 		Message: "churn rate above 25 %", Since: time.Date(2026, 1, 5, 6, 0, 0, 0, time.UTC)}}
 

@@ -63,7 +63,7 @@ func newBarChart(id, title, xLabel, yLabel string, labels []string, values []flo
 	c.Y.Label = yLabel
 	maxV := 0.0
 	for _, v := range values {
-		if v > maxV {
+		if finite(v) && v > maxV {
 			maxV = v
 		}
 	}
@@ -158,7 +158,7 @@ func newHeatMap(in heatInput) *heatMap {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, row := range in.values {
 		for _, v := range row {
-			if !math.IsNaN(v) {
+			if finite(v) {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
@@ -188,7 +188,7 @@ func newHeatMap(in heatInput) *heatMap {
 	fs := math.Min(12, in.cellH*0.42)
 	for r, row := range in.values {
 		for c, v := range row {
-			if math.IsNaN(v) {
+			if !finite(v) {
 				continue
 			}
 			t := math.Min(1, (v-lo)/(hi-lo))
@@ -315,11 +315,15 @@ func newLineChart(in lineInput) *lineChart {
 	if yMax == 0 {
 		for _, s := range in.lines {
 			for _, v := range s.y {
-				yMax = math.Max(yMax, v)
+				if finite(v) {
+					yMax = math.Max(yMax, v)
+				}
 			}
 		}
 		for _, v := range in.bandHi {
-			yMax = math.Max(yMax, v)
+			if finite(v) {
+				yMax = math.Max(yMax, v)
+			}
 		}
 	}
 	yTicks, yHi := niceTicks(in.yMin, yMax, 5)
@@ -352,7 +356,9 @@ func newLineChart(in lineInput) *lineChart {
 	for _, s := range in.lines {
 		var b strings.Builder
 		for i := range s.x {
-			fmt.Fprintf(&b, "%.1f,%.1f ", px(s.x[i]), py(s.y[i]))
+			if finite(s.x[i]) && finite(s.y[i]) {
+				fmt.Fprintf(&b, "%.1f,%.1f ", px(s.x[i]), py(s.y[i]))
+			}
 		}
 		c.Lines = append(c.Lines, line{Points: strings.TrimSpace(b.String()), Stroke: s.stroke, Dash: s.dash, Width: 2})
 	}
@@ -378,7 +384,10 @@ func newLineChart(in lineInput) *lineChart {
 // niceTicks returns about n evenly spaced round tick values covering
 // [lo, hi] and the top tick (≥ hi), so axes end on a round number.
 func niceTicks(lo, hi float64, n int) ([]float64, float64) {
-	if !(hi > lo) {
+	if !finite(lo) {
+		lo = 0
+	}
+	if !finite(hi) || !(hi > lo) {
 		hi = lo + 1
 	}
 	step := niceStep((hi - lo) / float64(n))
@@ -404,11 +413,15 @@ func niceStep(raw float64) float64 {
 
 // scale maps v from [d0, d1] to [r0, r1].
 func scale(v, d0, d1, r0, r1 float64) float64 {
-	if d1 == d0 {
+	// A non-finite value would print as NaN in an SVG attribute, which
+	// browsers reject with a console error; draw it at the axis instead.
+	if d1 == d0 || !finite(v) || !finite(d0) || !finite(d1) {
 		return r0
 	}
 	return r0 + (v-d0)/(d1-d0)*(r1-r0)
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // palette holds the categorical colours (colour-blind friendly, Okabe–Ito).
 var palette = []string{"#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9"}

@@ -49,6 +49,9 @@ func pad2(n int64) string {
 // formatCompact prints a number briefly for axis ticks: 1500 → "1.5k",
 // 2000000 → "2M", 0.25 → "0.25".
 func formatCompact(v float64) string {
+	if !finite(v) {
+		return "–"
+	}
 	a := math.Abs(v)
 	switch {
 	case a >= 1e9:
@@ -63,6 +66,9 @@ func formatCompact(v float64) string {
 
 // trimFloat prints v with up to two decimals and no trailing zeros.
 func trimFloat(v float64) string {
+	if !finite(v) {
+		return "–"
+	}
 	s := strconv.FormatFloat(v, 'f', 2, 64)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	if s == "-0" {

@@ -304,6 +304,9 @@ func (s tileSpec) view() tileView {
 // relative change (and counts also by their absolute change).
 func change(kind metricKind, cur, prev float64, higherBetter bool) (string, string) {
 	d := cur - prev
+	if !finite(d) {
+		return "", ""
+	}
 	if math.Abs(d) < 1e-12 {
 		return "no change since last run", "flat"
 	}
@@ -531,12 +534,16 @@ func clvSection(doc, _ *result.Document) *section {
 		formatInt(int64(c.Customers)), formatInt(int64(c.RepeatCustomers)), trimFloat(c.Horizon), c.Unit, formatMoney(c.TotalCLV), formatMoney(c.MeanCLV))}
 	s.Blocks = append(s.Blocks, block{Table: t})
 	if len(c.CLVDeciles) == 11 {
-		labels := []string{"min", "10 %", "20 %", "30 %", "40 %", "50 %", "60 %", "70 %", "80 %", "90 %", "max"}
-		vals := make([]float64, 11)
-		for i, v := range c.CLVDeciles {
-			vals[i] = math.Max(v, 0)
+		// The maximum is left out of the bars: one outlier would flatten
+		// the rest. It is printed instead.
+		labels := []string{"min", "10th", "20th", "30th", "40th", "50th (median)", "60th", "70th", "80th", "90th"}
+		vals := make([]float64, 10)
+		for i := range vals {
+			vals[i] = math.Max(c.CLVDeciles[i], 0)
 		}
-		s.Blocks = append(s.Blocks, block{Bars: newBarChart("clv-deciles", "Predicted CLV by percentile", "Predicted customer lifetime value (currency units)", "Percentile of customers", labels, vals, formatMoney, formatCompact)})
+		s.Blocks = append(s.Blocks,
+			block{Bars: newBarChart("clv-deciles", "Predicted CLV by percentile", "Predicted customer lifetime value (currency units)", "Percentile of customers", labels, vals, formatMoney, formatCompact)},
+			block{Note: "Highest predicted value: " + formatMoney(c.CLVDeciles[10]) + " currency units."})
 	}
 	return s
 }

@@ -12,9 +12,12 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/crmlens/crmlens/analytics/basket"
+	"github.com/crmlens/crmlens/analytics/clv"
 	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/forecast"
 	"github.com/crmlens/crmlens/analytics/kpi"
+	"github.com/crmlens/crmlens/analytics/lifecycle"
 	"github.com/crmlens/crmlens/analytics/pareto"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/rfm"
@@ -157,6 +160,14 @@ func TestSectionsOnlyWhenDataExists(t *testing.T) {
 		{"no segments", func() *result.Document { d := baseDoc(); d.Segments = nil; return d }, nil, []string{"kpis", "input"}},
 		{"rfm and kpi", func() *result.Document { d := baseDoc(); withRFM(d); withKPI(d, 0.2, 20); return d }, nil,
 			[]string{"kpis", "segments", "rfm", "kpi", "input"}},
+		{"clv, lifecycle transitions and basket", func() *result.Document {
+			d := baseDoc()
+			d.CLV = &result.CLVSection{Result: clv.Result{Customers: 20, Unit: "week", Horizon: 52,
+				CLVDeciles: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 500}}}
+			d.Lifecycle = &lifecycle.Summary{Transitions: []lifecycle.Transition{{From: "new", To: "active", Customers: 3}}}
+			d.Basket = &result.BasketSection{Result: basket.Result{Baskets: 10, Rules: []basket.Rule{{Antecedent: []string{"P1"}, Consequent: []string{"P2"}, Count: 3, Support: 0.3, Confidence: 0.6, Lift: 2}}}}
+			return d
+		}, nil, []string{"kpis", "segments", "lifecycle", "clv", "basket", "input"}},
 		{"everything with alerts", func() *result.Document { d := baseDoc(); withAll(d); return d }, []Alert{{Name: "churn"}},
 			[]string{"alerts", "kpis", "segments", "rfm", "value-matrix", "kpi", "pareto", "cohort", "vip", "forecast", "input"}},
 	}
@@ -371,6 +382,7 @@ func TestChange(t *testing.T) {
 		{rate, 0.2, 0.25, false, "▼ -5.0 pp since last run", "good"},
 		{rate, 0.1234, 0.1234, true, "no change since last run", "flat"},
 		{rate, 0.30001, 0.3, true, "▲ 0.0 pp since last run", "good"},
+		{rate, math.NaN(), 0.3, true, "", ""},
 	}
 	for _, tt := range tests {
 		s, c := change(tt.kind, tt.cur, tt.prev, tt.higherBetter)
@@ -526,6 +538,44 @@ func TestVIPTimingGrid(t *testing.T) {
 	if h.Cells[9].Tooltip != "Mon 09:00–09:59: 5 purchase lines" || h.Cells[6*24+20].Tooltip != "Sun 20:00–20:59: 2 purchase lines" {
 		t.Errorf("tooltips %q, %q", h.Cells[9].Tooltip, h.Cells[6*24+20].Tooltip)
 	}
+}
+
+func TestCLVPercentilesLeaveOutTheMaximum(t *testing.T) {
+	d := baseDoc()
+	d.CLV = &result.CLVSection{Result: clv.Result{CLVDeciles: []float64{0, 10, 20, 30, 40, 50, 60, 70, 80, 100, 5000}}}
+	s := clvSection(d, nil)
+	bars := s.Blocks[1].Bars
+	if len(bars.Bars) != 10 || bars.Bars[9].Value != "100.00" || bars.Bars[9].W != bars.PlotW {
+		t.Errorf("bars %d, last %q width %v: want 10 bars, the 90th percentile 100.00 at full width", len(bars.Bars), bars.Bars[9].Value, bars.Bars[9].W)
+	}
+	if !strings.Contains(s.Blocks[2].Note, "5,000.00") {
+		t.Errorf("the maximum is not printed: %q", s.Blocks[2].Note)
+	}
+}
+
+// Non-finite numbers (possible in a document built in memory) must never
+// reach SVG attributes, where browsers reject them with console errors.
+func TestNonFiniteValuesDrawNoNaN(t *testing.T) {
+	d := baseDoc()
+	withAll(d)
+	nan, inf := math.NaN(), math.Inf(1)
+	d.Segments[0].RevenueShare = nan
+	d.Segments[1].Customers = 0
+	d.Segments[1].Revenue = inf
+	d.RFM.Heatmap[3].MeanMonetary = nan
+	d.Forecast.Forecast[0].Upper = inf
+	d.Forecast.History[0].Revenue = nan
+	d.Cohort.Cohorts[0].Retention[1] = nan
+	d.Pareto.Lorenz[1].Revenue = nan
+	d.KPI.ChurnRate = nan
+	_, root := render(t, d, Options{Previous: baseDoc()})
+	walk(root, func(n *html.Node) {
+		for _, a := range n.Attr {
+			if strings.Contains(a.Val, "NaN") || strings.Contains(a.Val, "Inf") {
+				t.Errorf("<%s %s=%q>", n.Data, a.Key, a.Val)
+			}
+		}
+	})
 }
 
 func TestRenderNil(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,7 +34,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
-	controllers "github.com/crmlens/crmlens/internal/h4staging"
+	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/localexec"
 	"github.com/crmlens/crmlens/internal/manager"
 )
@@ -61,6 +62,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer os.RemoveAll(work)
 	bin, err := filepath.Abs(filepath.Join(*root, "bin"))
 	if err != nil {
 		return err
@@ -86,7 +88,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := controllers.SetupAnalysis(mgr, controllers.Config{Image: "crmlens:demo"}); err != nil {
+	if err := controllers.SetupAll(mgr, controllers.Config{Image: "crmlens:demo"}); err != nil {
 		return err
 	}
 	crm, err := filepath.Abs(*binary)
@@ -152,10 +154,11 @@ func run() error {
 	printTable(ctx, c, *ns)
 	fmt.Println()
 	printSummary(ctx, c, *ns)
-	fmt.Printf("\nThe control plane keeps running. In another shell:\n  export KUBECONFIG=%s\n  kubectl get crm -A\n  kubectl describe segmentationmodel shop-rfm\nStop with Ctrl-C.\n", kubeconfig)
 	if *exit {
+		step("done (-exit): stopping the manager and the control plane")
 		return nil
 	}
+	fmt.Printf("\nThe control plane keeps running. In another shell:\n  export KUBECONFIG=%s\n  kubectl get crm -A\n  kubectl describe segmentationmodel shop-rfm\nStop with Ctrl-C.\n", kubeconfig)
 	<-ctx.Done()
 	step("stopping")
 	return nil
@@ -182,7 +185,6 @@ func loadSamples(dir string) ([]client.Object, error) {
 		}
 		d := yaml.NewYAMLOrJSONDecoder(bufio.NewReader(bytes.NewReader(b)), 4096)
 		for {
-			var tm metav1.TypeMeta
 			raw := map[string]any{}
 			if err := d.Decode(&raw); err != nil {
 				if errors.Is(err, io.EOF) {
@@ -193,9 +195,9 @@ func loadSamples(dir string) ([]client.Object, error) {
 			if len(raw) == 0 {
 				continue
 			}
-			tm.Kind, _ = raw["kind"].(string)
+			kind, _ := raw["kind"].(string)
 			var obj client.Object
-			switch tm.Kind {
+			switch kind {
 			case "DataSource":
 				obj = &crmv1.DataSource{}
 			case "SegmentationModel":
@@ -205,8 +207,11 @@ func loadSamples(dir string) ([]client.Object, error) {
 			default:
 				continue // Secrets and others of later samples are skipped here
 			}
-			j, _ := yamlToJSON(raw)
-			if err := yaml.Unmarshal(j, obj); err != nil {
+			j, err := json.Marshal(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			if err := json.Unmarshal(j, obj); err != nil {
 				return nil, fmt.Errorf("%s: %w", f, err)
 			}
 			out = append(out, obj)
@@ -308,8 +313,8 @@ func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	if len(s) > 100 {
-		s = s[:100] + "…"
+	if len(s) > 70 {
+		s = s[:70] + "…"
 	}
 	return s
 }
@@ -358,8 +363,4 @@ func printSummary(ctx context.Context, c client.Client, ns string) {
 			fmt.Println("  no alert fires")
 		}
 	}
-}
-
-func yamlToJSON(v map[string]any) ([]byte, error) {
-	return jsonMarshal(v)
 }

@@ -10,12 +10,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -23,6 +28,8 @@ import (
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/controllers"
+	"github.com/crmlens/crmlens/internal/localexec"
+	"github.com/crmlens/crmlens/internal/runplan"
 )
 
 // Options configure the manager. Bind them to flags with BindFlags; new
@@ -48,6 +55,16 @@ type Options struct {
 	// EnableHTTP2 allows HTTP/2 on the metrics server. Off by default because
 	// of the HTTP/2 stream-reset and rapid-reset vulnerabilities.
 	EnableHTTP2 bool
+	// RunnerImage is the image analysis Jobs run (`crmlens run`); the
+	// operator's own image. Defaults to $CRMLENS_IMAGE.
+	RunnerImage string
+	// RunnerServiceAccount is the Jobs' ServiceAccount unless spec.job names one.
+	RunnerServiceAccount string
+	// LocalExec runs Jobs as local processes instead of leaving them to a
+	// cluster's kubelets: for development, tests and the demo only.
+	LocalExec bool
+	// LocalExecBinary is the crmlens binary local Jobs run; this executable when empty.
+	LocalExecBinary string
 }
 
 // LeaderElectionID names the lease the replicas compete for.
@@ -55,7 +72,8 @@ const LeaderElectionID = "crmlens.analytics.crmlens.io"
 
 // DefaultOptions are the production defaults: secure metrics, probes on :8081.
 func DefaultOptions() Options {
-	return Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081"}
+	return Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081",
+		RunnerImage: os.Getenv("CRMLENS_IMAGE"), RunnerServiceAccount: controllers.DefaultRunnerServiceAccount}
 }
 
 // BindFlags registers the options as command-line flags on fs.
@@ -76,6 +94,14 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"kubeconfig file; when empty KUBECONFIG, ~/.kube/config, then the in-cluster configuration")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2,
 		"allow HTTP/2 on the metrics server")
+	fs.StringVar(&o.RunnerImage, "runner-image", o.RunnerImage,
+		"image of the analysis Jobs (the operator's own image); $CRMLENS_IMAGE when unset")
+	fs.StringVar(&o.RunnerServiceAccount, "runner-service-account", o.RunnerServiceAccount,
+		"ServiceAccount of analysis Jobs unless spec.job.serviceAccountName is set")
+	fs.BoolVar(&o.LocalExec, "local-exec", o.LocalExec,
+		"DEVELOPMENT ONLY: run analysis Jobs as local processes and record their outcome in Job status (no kubelet needed)")
+	fs.StringVar(&o.LocalExecBinary, "local-exec-binary", o.LocalExecBinary,
+		"crmlens binary the local executor runs; this executable when empty")
 }
 
 // NewScheme returns a scheme with the built-in Kubernetes kinds and the
@@ -121,6 +147,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The manager exits right after Start returns, so the lease can be
 		// released at once and a standby takes over without waiting.
 		LeaderElectionReleaseOnCancel: true,
+		// Only crmlens's own Jobs are cached, never every Job in the cluster.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&batchv1.Job{}: {Label: labels.SelectorFromSet(labels.Set{runplan.LabelManagedBy: runplan.ManagedByValue})},
+		}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -131,8 +161,13 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding the readiness check: %w", err)
 	}
-	if err := controllers.SetupAll(mgr); err != nil {
+	if err := controllers.SetupAll(mgr, controllers.Config{Image: o.RunnerImage, RunnerServiceAccount: o.RunnerServiceAccount}); err != nil {
 		return nil, err
+	}
+	if o.LocalExec {
+		if err := setupLocalExec(mgr, cfg, o); err != nil {
+			return nil, err
+		}
 	}
 	return mgr, nil
 }
@@ -187,4 +222,23 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// setupLocalExec adds the development Job executor; its processes reach the
+// API server through a kubeconfig written from the manager's own config.
+func setupLocalExec(mgr ctrl.Manager, cfg *rest.Config, o Options) error {
+	dir, err := os.MkdirTemp("", "crmlens-localexec-")
+	if err != nil {
+		return fmt.Errorf("local executor: %w", err)
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	if err := localexec.WriteKubeconfig(cfg, kc); err != nil {
+		return fmt.Errorf("local executor: %w", err)
+	}
+	ex := &localexec.Executor{Binary: o.LocalExecBinary, Env: []string{"KUBECONFIG=" + kc}}
+	if err := ex.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("local executor: %w", err)
+	}
+	ctrl.Log.WithName("setup").Info("DEVELOPMENT MODE: analysis Jobs run as local processes (--local-exec)")
+	return nil
 }

@@ -26,14 +26,17 @@ func TestFlags(t *testing.T) {
 		args []string
 		want Options
 	}{
-		{"defaults are secure", nil, Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081"}},
+		{"defaults are secure, local execution off", nil, Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner"}},
 		{"plain metrics for local runs", []string{"--metrics-bind-address=:8080", "--metrics-secure=false"},
-			Options{MetricsAddr: ":8080", SecureMetrics: false, ProbeAddr: ":8081"}},
+			Options{MetricsAddr: ":8080", SecureMetrics: false, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner"}},
 		{"leader election", []string{"--leader-elect", "--leader-election-namespace=crmlens-system", "--health-probe-bind-address=0"},
-			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: "0", LeaderElect: true, LeaderElectionNamespace: "crmlens-system"}},
+			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: "0", LeaderElect: true, LeaderElectionNamespace: "crmlens-system", RunnerServiceAccount: "crmlens-runner"}},
+		{"runner and local executor", []string{"--runner-image=reg/crmlens:1", "--runner-service-account=analytics", "--local-exec", "--local-exec-binary=/bin/crmlens"},
+			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerImage: "reg/crmlens:1", RunnerServiceAccount: "analytics", LocalExec: true, LocalExecBinary: "/bin/crmlens"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("CRMLENS_IMAGE", "")
 			fs := flag.NewFlagSet("test", flag.ContinueOnError)
 			o := DefaultOptions()
 			o.BindFlags(fs)
@@ -96,7 +99,7 @@ func get(ctx context.Context, t *testing.T, hc *http.Client, url string) int {
 }
 
 // TestManagerAgainstAPIServer starts the real manager against a test API
-// server: its reconcilers mark a new DataSource Ready=Unknown/NotImplemented,
+// server: its reconcilers probe a new sample DataSource (Ready=True, Connected),
 // the probes answer, and metrics refuse an unauthenticated scrape.
 func TestManagerAgainstAPIServer(t *testing.T) {
 	e := testenv.Start(t)
@@ -133,12 +136,12 @@ func TestManagerAgainstAPIServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := meta.FindStatusCondition(ds.Status.Conditions, crmv1.ConditionReady)
-		if c != nil && c.Status == metav1.ConditionUnknown && c.Reason == crmv1.ReasonNotImplemented && ds.Status.ObservedGeneration == ds.Generation {
+		if c != nil && c.Status == metav1.ConditionTrue && c.Reason == "Connected" && ds.Status.ObservedGeneration == ds.Generation {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the manager never set Ready=Unknown/NotImplemented; status %+v", ds.Status)
+			t.Fatalf("the manager never probed the DataSource; status %+v", ds.Status)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -1,0 +1,174 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/crmlens/crmlens/analytics/store/storeerr"
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/internal/metrics"
+	"github.com/crmlens/crmlens/internal/runplan"
+	"github.com/crmlens/crmlens/internal/sources"
+)
+
+// ReasonConnected is the Ready reason of a source that answered the probe.
+const ReasonConnected = "Connected"
+
+// ProbeFunc checks one source; sources.Probe in production.
+type ProbeFunc func(ctx context.Context, s runplan.Source, creds sources.Creds, cm sources.ConfigMapReader) (sources.ProbeResult, error)
+
+// DataSourceReconciler probes data sources and reports whether they can be read.
+type DataSourceReconciler struct {
+	client.Client
+	// APIReader reads Secrets and ConfigMaps straight from the API, so the
+	// manager caches no Secret.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// Probe defaults to sources.Probe.
+	Probe ProbeFunc
+	// ProbeTimeout bounds one probe (default 30 s).
+	ProbeTimeout time.Duration
+	Config
+}
+
+// Reconcile probes the source on create, on spec change and every
+// probeInterval. The built-in sample source cannot become unreachable, so it
+// is probed only when its spec changes: in steady state a sample source costs
+// no API write at all. lastProbeTime moves with every real probe of an
+// external source.
+func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var ds crmv1.DataSource
+	if err := r.Get(ctx, req.NamespacedName, &ds); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.Forget("DataSource", req.Namespace, req.Name)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	interval := 10 * time.Minute
+	if ds.Spec.ProbeInterval != nil && ds.Spec.ProbeInterval.Duration > 0 {
+		interval = ds.Spec.ProbeInterval.Duration
+	}
+	now := r.now()
+	periodic := ds.Spec.Sample == nil
+	if ds.Status.ObservedGeneration == ds.Generation && ds.Status.LastProbeTime != nil {
+		if !periodic {
+			return ctrl.Result{}, nil
+		}
+		if next := ds.Status.LastProbeTime.Add(interval); now.Time.Before(next) {
+			return ctrl.Result{RequeueAfter: next.Sub(now.Time)}, nil
+		}
+	}
+	orig := ds.Status.DeepCopy()
+	prevReason := ""
+	if c := meta.FindStatusCondition(ds.Status.Conditions, crmv1.ConditionReady); c != nil {
+		prevReason = string(c.Status) + "/" + c.Reason
+	}
+
+	reason, msg, rows := r.probe(ctx, &ds)
+	status := metav1.ConditionTrue
+	if reason != ReasonConnected {
+		status = metav1.ConditionFalse
+	}
+	setCondition(&ds.Status.Conditions, ds.Generation, crmv1.ConditionReady, status, reason, msg)
+	if status == metav1.ConditionTrue {
+		ds.Status.RowsSeen = rows
+	}
+	ds.Status.ObservedGeneration = ds.Generation
+	ds.Status.LastProbeTime = &now
+	ready := 0.0
+	if status == metav1.ConditionTrue {
+		ready = 1
+	}
+	metrics.DataSourceReady.WithLabelValues(ds.Namespace, ds.Name).Set(ready)
+
+	if cur := string(status) + "/" + reason; cur != prevReason {
+		typ := corev1.EventTypeNormal
+		if status != metav1.ConditionTrue {
+			typ = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(&ds, nil, typ, reason, "Probe", "%s", msg)
+	}
+	if err := writeStatus(ctx, r.Client, &ds, orig, &ds.Status); err != nil {
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{Requeue: true}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if !periodic {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: interval}, nil
+}
+
+func (r *DataSourceReconciler) now() metav1.Time { return r.Config.now() }
+
+// probe returns the Ready reason, a message a person can act on, and rows seen.
+func (r *DataSourceReconciler) probe(ctx context.Context, ds *crmv1.DataSource) (string, string, int64) {
+	rs := renderSource(ds, "", "P_")
+	creds, err := resolveSecrets(ctx, r.APIReader, ds.Namespace, rs.Secrets)
+	if err != nil {
+		var m *MissingRefError
+		if errors.As(err, &m) {
+			return m.Reason, m.Msg, 0
+		}
+		return "SecretUnreadable", err.Error(), 0
+	}
+	cm := func(ctx context.Context, name, key string) ([]byte, error) {
+		var c corev1.ConfigMap
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ds.Namespace, Name: name}, &c); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("ConfigMap %q: %w", name, storeerr.ErrNotFound)
+			}
+			return nil, err
+		}
+		if v, ok := c.Data[key]; ok {
+			return []byte(v), nil
+		}
+		if v, ok := c.BinaryData[key]; ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("ConfigMap %q has no key %q: %w", name, key, storeerr.ErrNotFound)
+	}
+	timeout := r.ProbeTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	probe := r.Probe
+	if probe == nil {
+		probe = sources.Probe
+	}
+	res, err := probe(pctx, rs.Source, creds, cm)
+	if err != nil {
+		reason := storeerr.Reason(err)
+		if reason == "Error" {
+			reason = "ProbeFailed"
+		}
+		if reason == "NotFound" && ds.Spec.ConfigMap != nil {
+			reason = "ConfigMapNotFound"
+		}
+		return reason, err.Error(), 0
+	}
+	return ReasonConnected, fmt.Sprintf("read the header and %d rows", res.Rows), res.Rows
+}
+
+// SetupWithManager registers the reconciler.
+func (r *DataSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("datasource").
+		For(&crmv1.DataSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Complete(r)
+}

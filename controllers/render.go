@@ -1,0 +1,246 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/internal/runplan"
+)
+
+// secretUse is one credential the plan needs: the variable the Job gets and
+// the Secret key it comes from.
+type secretUse struct {
+	Env, Secret, Key string
+	Optional         bool
+}
+
+// renderedSource is a DataSource turned into a plan source plus the
+// credentials it needs.
+type renderedSource struct {
+	Source  runplan.Source
+	Secrets []secretUse
+}
+
+// MissingRefError is a referenced object that does not exist; reconcilers
+// turn it into a condition instead of an error loop.
+type MissingRefError struct {
+	Reason, Msg string
+}
+
+func (e *MissingRefError) Error() string { return e.Msg }
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+// anchorSamples ends every sample source's history at the day the plan
+// runs, so the built-in shop always looks current.
+func anchorSamples(srcs []runplan.Source, at time.Time) {
+	day := at.UTC().Truncate(24 * time.Hour)
+	for i := range srcs {
+		if srcs[i].Sample != nil {
+			srcs[i].Sample.End = &day
+		}
+	}
+}
+
+// renderSource maps a DataSource spec to a plan source. prefix makes the
+// credential variable names unique within one Job (e.g. "CRMLENS_S0_").
+func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
+	sp := ds.Spec
+	s := runplan.Source{Name: ds.Name, Channel: channel, Content: string(sp.Content)}
+	var secrets []secretUse
+	use := func(suffix, secret, key string) string {
+		env := prefix + suffix
+		secrets = append(secrets, secretUse{Env: env, Secret: secret, Key: key})
+		return env
+	}
+	switch {
+	case sp.Sample != nil:
+		s.Sample = &runplan.Sample{Customers: int(sp.Sample.Customers), Seed: sp.Sample.Seed, Months: int(sp.Sample.Months)}
+	case sp.ConfigMap != nil:
+		s.ConfigMap = &runplan.ConfigMap{Name: sp.ConfigMap.Name, Key: sp.ConfigMap.Key}
+	case sp.HTTP != nil:
+		h := &runplan.HTTP{URL: sp.HTTP.URL, MaxBytes: sp.HTTP.MaxBytes, InsecureSkipVerify: sp.HTTP.InsecureSkipVerify}
+		if sp.HTTP.Timeout != nil {
+			h.TimeoutSeconds = int(sp.HTTP.Timeout.Duration / time.Second)
+		}
+		if sp.HTTP.HeadersSecretRef != nil {
+			h.HeadersEnv = use("HEADERS", sp.HTTP.HeadersSecretRef.Name, "headers")
+		}
+		s.HTTP = h
+		s.Gzip = sp.HTTP.Compression == crmv1.CompressionGzip
+	case sp.Postgres != nil:
+		p := sp.Postgres
+		pg := &runplan.Postgres{Host: p.Host, Port: int(p.Port), Database: p.Database, SSLMode: p.SSLMode, Table: p.Table, Query: p.Query}
+		ref := p.SecretRef
+		if ref.URIKey != "" {
+			pg.URIEnv = use("PG_URI", ref.Name, ref.URIKey)
+		}
+		if ref.URIKey == "" || ref.PasswordKey != "" {
+			pg.UserEnv = use("PG_USER", ref.Name, orDefault(ref.UserKey, "username"))
+			pg.PasswordEnv = use("PG_PASSWORD", ref.Name, orDefault(ref.PasswordKey, "password"))
+		}
+		s.Postgres = pg
+	case sp.ObjectStore != nil:
+		o := sp.ObjectStore
+		os := &runplan.ObjectStore{Endpoint: o.Endpoint, Region: o.Region, Bucket: o.Bucket, Key: o.Key, Prefix: o.Prefix,
+			PathStyle: o.PathStyle, InsecureSkipVerify: o.InsecureSkipVerify}
+		if c := o.CredentialsSecretRef; c != nil {
+			os.AccessKeyEnv = use("S3_ACCESS_KEY", c.Name, orDefault(c.AccessKeyIDKey, "accessKeyID"))
+			os.SecretKeyEnv = use("S3_SECRET_KEY", c.Name, orDefault(c.SecretAccessKeyKey, "secretAccessKey"))
+			if c.SessionTokenKey != "" {
+				os.SessionTokenEnv = use("S3_SESSION_TOKEN", c.Name, c.SessionTokenKey)
+			}
+		}
+		s.ObjectStore = os
+		s.Format = string(o.Format)
+		s.Gzip = o.Compression == crmv1.CompressionGzip
+	}
+	if c := sp.CSV; c != nil {
+		s.Delimiter = c.Delimiter
+		s.NoHeader = c.Header != nil && !*c.Header
+		s.ThousandsSeparator = c.ThousandsSeparator
+	}
+	if t := sp.Timestamp; t != nil {
+		s.TimeLayout = t.Layout
+		s.TimeZone = t.TimeZone
+	}
+	if sc := sp.Schema; sc != nil && sc.Transactions != nil {
+		t := sc.Transactions
+		cols := map[string]string{}
+		for k, v := range map[string]crmv1.ColumnName{"customer": t.CustomerID, "order": t.OrderID, "time": t.Timestamp, "amount": t.Amount,
+			"channel": t.Channel, "category": t.Category, "product": t.Product, "quantity": t.Quantity, "gift": t.Gift} {
+			if v != "" {
+				cols[k] = string(v)
+			}
+		}
+		s.Columns = cols
+	}
+	return renderedSource{Source: s, Secrets: secrets}
+}
+
+// resolveSecrets reads the Secrets a rendered source needs (for probing) and
+// returns the credential lookup, or a MissingRefError naming what is absent.
+func resolveSecrets(ctx context.Context, r client.Reader, ns string, uses []secretUse) (func(string) string, error) {
+	vals := map[string]string{}
+	cache := map[string]*corev1.Secret{}
+	for _, u := range uses {
+		sec, ok := cache[u.Secret]
+		if !ok {
+			var s corev1.Secret
+			if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: u.Secret}, &s); err != nil {
+				if apierrors.IsNotFound(err) {
+					return nil, &MissingRefError{Reason: "SecretNotFound", Msg: fmt.Sprintf("Secret %q not found in namespace %s", u.Secret, ns)}
+				}
+				return nil, fmt.Errorf("get Secret %q: %w", u.Secret, err)
+			}
+			sec = &s
+			cache[u.Secret] = sec
+		}
+		v, ok := sec.Data[u.Key]
+		if !ok {
+			return nil, &MissingRefError{Reason: "SecretKeyMissing", Msg: fmt.Sprintf("Secret %q has no key %q", u.Secret, u.Key)}
+		}
+		vals[u.Env] = string(v)
+	}
+	return func(k string) string { return vals[k] }, nil
+}
+
+// secretEnv turns credential uses into secretKeyRef variables: the only way
+// a credential reaches a Job.
+func secretEnv(uses []secretUse) []corev1.EnvVar {
+	var env []corev1.EnvVar
+	for _, u := range uses {
+		env = append(env, corev1.EnvVar{Name: u.Env, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: u.Secret}, Key: u.Key,
+		}}})
+	}
+	return env
+}
+
+// loadSources fetches and renders the referenced DataSources.
+func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.SourceRef) ([]renderedSource, error) {
+	var out []renderedSource
+	for i, ref := range refs {
+		var ds crmv1.DataSource
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &ds); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, &MissingRefError{Reason: "SourceNotFound", Msg: fmt.Sprintf("DataSource %q not found", ref.Name)}
+			}
+			return nil, fmt.Errorf("get DataSource %q: %w", ref.Name, err)
+		}
+		out = append(out, renderSource(&ds, ref.Channel, fmt.Sprintf("CRMLENS_S%d_", i)))
+	}
+	return out, nil
+}
+
+// cleaning maps the API's cleaning rules (with CRD defaults) to the plan.
+func cleaning(c *crmv1.CleaningRules) runplan.Cleaning {
+	out := runplan.Cleaning{DropGifts: true, DedupeOrders: true, Refunds: "net"}
+	if c == nil {
+		return out
+	}
+	if c.DropGifts != nil {
+		out.DropGifts = *c.DropGifts
+	}
+	if c.DedupeOrders != nil {
+		out.DedupeOrders = *c.DedupeOrders
+	}
+	if c.Refunds != "" {
+		out.Refunds = strings.ToLower(string(c.Refunds))
+	}
+	if c.MinAmount != nil {
+		out.MinAmount = string(*c.MinAmount)
+	}
+	return out
+}
+
+// renderStore maps an output store to the plan, with the credentials it needs.
+func renderStore(ctx context.Context, c client.Reader, ns string, st *crmv1.ResultStore) (*runplan.Store, []secretUse, error) {
+	if st == nil {
+		return nil, nil, nil
+	}
+	switch {
+	case st.Postgres != nil:
+		p := st.Postgres
+		var conn crmv1.PostgresConnection
+		if p.DataSourceRef != nil {
+			var ds crmv1.DataSource
+			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: p.DataSourceRef.Name}, &ds); err != nil {
+				if apierrors.IsNotFound(err) {
+					return nil, nil, &MissingRefError{Reason: "SourceNotFound", Msg: fmt.Sprintf("store DataSource %q not found", p.DataSourceRef.Name)}
+				}
+				return nil, nil, err
+			}
+			if ds.Spec.Postgres == nil {
+				return nil, nil, &MissingRefError{Reason: "InvalidStore", Msg: fmt.Sprintf("store DataSource %q is not a postgres source", p.DataSourceRef.Name)}
+			}
+			conn = ds.Spec.Postgres.PostgresConnection
+		} else if p.Connection != nil {
+			conn = *p.Connection
+		}
+		fake := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{Postgres: &crmv1.PostgresSource{PostgresConnection: conn}}}
+		rs := renderSource(fake, "", "CRMLENS_OUT_")
+		return &runplan.Store{Postgres: &runplan.PostgresSink{Postgres: runplan.Postgres{
+			Host: rs.Source.Postgres.Host, Port: rs.Source.Postgres.Port, Database: rs.Source.Postgres.Database, SSLMode: rs.Source.Postgres.SSLMode,
+			URIEnv: rs.Source.Postgres.URIEnv, UserEnv: rs.Source.Postgres.UserEnv, PasswordEnv: rs.Source.Postgres.PasswordEnv, Table: p.Table,
+		}, KeepRuns: int(p.KeepRuns)}}, rs.Secrets, nil
+	case st.ObjectStore != nil:
+		o := st.ObjectStore
+		fake := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{ObjectStore: &crmv1.ObjectStoreSource{ObjectStoreConnection: o.ObjectStoreConnection}}}
+		rs := renderSource(fake, "", "CRMLENS_OUT_")
+		return &runplan.Store{ObjectStore: &runplan.ObjectStoreSink{ObjectStore: *rs.Source.ObjectStore, Format: string(o.Format)}}, rs.Secrets, nil
+	}
+	return nil, nil, nil
+}
