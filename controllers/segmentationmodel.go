@@ -120,12 +120,20 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			runNow = annots[crmv1.RunNowAnnotation]
 			name, trigger = jobName(m.Name, "n"+shortHash(runNow)), "run-now"
 		}
-	case !m.Spec.Suspend && latest != nil && isFinished(latest):
+	case !m.Spec.Suspend && ((latest != nil && isFinished(latest)) || (latest == nil && m.Status.LastRunTime != nil)):
 		interval := 24 * time.Hour
 		if m.Spec.RefreshInterval != nil && m.Spec.RefreshInterval.Duration > 0 {
 			interval = m.Spec.RefreshInterval.Duration
 		}
-		due := latest.CreationTimestamp.Add(interval)
+		// Refreshes count from the start of the last run; when its Job is
+		// gone (ttlSecondsAfterFinished), from when its result was recorded.
+		var anchor time.Time
+		if latest != nil {
+			anchor = latest.CreationTimestamp.Time
+		} else {
+			anchor = m.Status.LastRunTime.Time
+		}
+		due := anchor.Add(interval)
 		if !now.Before(due) {
 			name, trigger = jobName(m.Name, "r"+schedule.JobSuffix(due)), "refresh"
 		} else {
@@ -151,7 +159,7 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 				logger.Info("analysis Job created", "job", name, "trigger", trigger)
 			}
 			m.Status.ObservedGeneration = m.Generation
-			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running (%s)", name, trigger))
+			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", name))
 			if runNow != "" {
 				if err := r.markRunNow(ctx, &m, runNow); err != nil {
 					return requeueOnConflict(err)
