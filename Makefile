@@ -10,7 +10,7 @@ IMG ?= ghcr.io/crmlens/crmlens:latest
 # Packages controller-gen reads; kept narrow so unrelated work in progress
 # elsewhere cannot break code generation.
 GEN_PATHS := ./api/...;./controllers/...
-GENERATED := api config
+GENERATED := api config docs/api-reference.md
 
 .PHONY: all
 all: build
@@ -30,10 +30,14 @@ manifests: ## Generate CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) 
 generate: ## Generate DeepCopy methods (zz_generated.deepcopy.go).
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths="./api/..."
 
+.PHONY: docs
+docs: manifests ## Generate the API reference (docs/api-reference.md) from the CRDs.
+	go run ./hack/apidocs -crds config/crd/bases -out docs/api-reference.md
+
 .PHONY: verify-generated
-verify-generated: manifests generate ## Fail when generated files differ from what is committed.
+verify-generated: manifests generate docs ## Fail when generated files differ from what is committed.
 	@if ! git diff --quiet -- $(GENERATED); then \
-		echo "generated files are stale; run 'make manifests generate' and commit:" >&2; \
+		echo "generated files are stale; run 'make manifests generate docs' and commit:" >&2; \
 		git diff --stat -- $(GENERATED) >&2; exit 1; fi
 	@untracked=$$(git ls-files --others --exclude-standard -- $(GENERATED)); \
 	if [[ -n $$untracked ]]; then \

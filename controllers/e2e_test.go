@@ -345,10 +345,14 @@ func TestModelEndToEnd(t *testing.T) {
 	}
 
 	// Events: created, succeeded and failed runs, each once.
-	reasons := h.eventReasons(ns, "small")
-	if reasons["RunFailed"] != 1 || reasons[controllers.ReasonSucceeded] != 1 || reasons[controllers.ReasonJobCreated] != 2 {
-		t.Errorf("events for small: %v", reasons)
-	}
+	// Events are recorded asynchronously by the broadcaster: wait for them.
+	h.eventually(20*time.Second, "run events", func() error {
+		reasons := h.eventReasons(ns, "small")
+		if reasons["RunFailed"] != 1 || reasons[controllers.ReasonSucceeded] != 1 || reasons[controllers.ReasonJobCreated] != 2 {
+			return fmt.Errorf("events for small: %v", reasons)
+		}
+		return nil
+	})
 }
 
 const sampleCSV = `customer_id,order_id,timestamp,amount
@@ -397,9 +401,12 @@ func TestRestartCreatesNoDuplicateJob(t *testing.T) {
 		t.Errorf("%d Jobs after restart, want 1", len(js))
 	}
 	// The first manager's JobCreated Event may be lost when it stops; never two.
-	if r := h.eventReasons(ns, "rfm"); r[controllers.ReasonJobCreated] > 1 || r[controllers.ReasonSucceeded] != 1 {
-		t.Errorf("events = %v", r)
-	}
+	h.eventually(20*time.Second, "one Succeeded event", func() error {
+		if r := h.eventReasons(ns, "rfm"); r[controllers.ReasonJobCreated] > 1 || r[controllers.ReasonSucceeded] != 1 {
+			return fmt.Errorf("events = %v", r)
+		}
+		return nil
+	})
 }
 
 var _ = json.Marshal

@@ -257,9 +257,12 @@ func TestAlertsFireAndResolve(t *testing.T) {
 		t.Errorf("webhook labels %v", l)
 	}
 	mu.Unlock()
-	if r := h.eventReasons(ns, "weekly"); r["AlertFiring"] != 1 {
-		t.Errorf("events %v", r)
-	}
+	h.eventually(20*time.Second, "firing event", func() error {
+		if r := h.eventReasons(ns, "weekly"); r["AlertFiring"] != 1 {
+			return fmt.Errorf("events %v", r)
+		}
+		return nil
+	})
 	since := got.Status.Alerts[0].Since
 
 	// Raise the threshold and run again: the alert resolves.
@@ -289,9 +292,13 @@ func TestAlertsFireAndResolve(t *testing.T) {
 		}
 		return nil
 	})
-	if r := h.eventReasons(ns, "weekly"); r["AlertResolved"] != 1 || r["AlertFiring"] != 1 {
-		t.Errorf("events %v", r)
-	}
+	// Events are recorded asynchronously by the broadcaster: wait for them.
+	h.eventually(20*time.Second, "resolve event", func() error {
+		if r := h.eventReasons(ns, "weekly"); r["AlertResolved"] != 1 || r["AlertFiring"] != 1 {
+			return fmt.Errorf("events %v", r)
+		}
+		return nil
+	})
 	_ = since
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -79,19 +80,8 @@ func TestSamplesAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var typed any
-			switch u.GetKind() {
-			case "DataSource":
-				typed = &crmv1.DataSource{}
-			case "SegmentationModel":
-				typed = &crmv1.SegmentationModel{}
-			case "ReportSchedule":
-				typed = &crmv1.ReportSchedule{}
-			default:
-				t.Fatalf("unexpected kind %q", u.GetKind())
-			}
-			if err := yaml.UnmarshalStrict(data, typed); err != nil {
-				t.Fatalf("sample does not decode strictly into Go types: %v", err)
+			if _, err := decodeStrict(u.GetKind(), data); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
@@ -100,6 +90,31 @@ func TestSamplesAccepted(t *testing.T) {
 			t.Errorf("no sample of kind %s accepted", k)
 		}
 	}
+	// The store samples live in a folder of their own (the demo applies only
+	// the top-level one) and bring the Secrets they reference.
+	t.Run("stores", func(t *testing.T) { acceptStoreSamples(t, e, ns) })
+}
+
+// decodeStrict decodes a stored object into its Go type, refusing unknown
+// fields: a field the types lack would be silently lost by the reconcilers.
+func decodeStrict(kind string, data []byte) (any, error) {
+	var typed any
+	switch kind {
+	case "DataSource":
+		typed = &crmv1.DataSource{}
+	case "SegmentationModel":
+		typed = &crmv1.SegmentationModel{}
+	case "ReportSchedule":
+		typed = &crmv1.ReportSchedule{}
+	case "Secret":
+		typed = &corev1.Secret{}
+	default:
+		return nil, fmt.Errorf("unexpected kind %q", kind)
+	}
+	if err := yaml.UnmarshalStrict(data, typed); err != nil {
+		return nil, fmt.Errorf("sample does not decode strictly into Go types: %w", err)
+	}
+	return typed, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -238,6 +238,12 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 			r.Log.Info("previous segment assignment unreadable; migration starts afresh", "error", err.Error())
 		}
 	}
+	// Read a postgres source first (pushdown), so an unreachable database
+	// fails as a source problem before the sink is opened.
+	set, err := r.pushdownSet(ctx, p, cfg)
+	if err != nil {
+		return &Failure{Reason: "Source", Err: err}
+	}
 	tracker := NewTracker(p.Owner.UID)
 	sink, location, err := r.openSink(ctx, p, cfg)
 	if err != nil {
@@ -245,7 +251,7 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	}
 	w := &tee{tracker: tracker, next: sink}
 	r.Log.Info("analysis starting", "sources", len(srcs), "method", cfg.Method, "reports", cfg.Reports)
-	doc, err := engine.Run(ctx, cfg, w)
+	doc, err := analyze(ctx, cfg, set, w)
 	if err != nil {
 		if sink != nil {
 			sink.abort()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/crmlens/crmlens/analytics/customer"
 	"github.com/crmlens/crmlens/analytics/engine"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/store/objectstore"
@@ -59,4 +60,57 @@ func (r *Runner) openSink(ctx context.Context, p *runplan.Plan, cfg engine.Confi
 		return &storeSink{w: w, finish: w.Finish, abort: w.Abort}, loc, nil
 	}
 	return nil, "", nil
+}
+
+// pushdownSet aggregates the transactions inside the database when the run
+// allows it: exactly one transaction source, a postgres one, and a method
+// and reports that need only per-customer aggregates. Basket, VIP timing,
+// cohorts and forecasts read single transactions, so for them (and for
+// every other source) it returns nil and the raw-row path runs.
+func (r *Runner) pushdownSet(ctx context.Context, p *runplan.Plan, cfg engine.Config) (*customer.Set, error) {
+	var src *runplan.Source
+	for i := range p.Sources {
+		s := &p.Sources[i]
+		if s.Content != "" && s.Content != "Transactions" {
+			continue
+		}
+		if src != nil || s.Postgres == nil {
+			return nil, nil
+		}
+		src = s
+	}
+	if src == nil {
+		return nil, nil
+	}
+	for _, rep := range cfg.Reports {
+		if rep != engine.KPI && rep != engine.Pareto {
+			return nil, nil
+		}
+	}
+	opts, err := sources.Options(*src)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", src.Name, err)
+	}
+	rules := cfg.Rules
+	if rules.AsOf.IsZero() {
+		rules.AsOf = cfg.AsOf
+	}
+	// CLV fits on repeat purchase days; campaign KPIs look at purchase days too.
+	history := cfg.Method == engine.CLV || cfg.Contacts != nil
+	set, err := postgres.Aggregate(ctx, sources.PostgresConfig(src.Postgres, r.Creds, opts, src.Channel),
+		postgres.AggregateOptions{Rules: rules, History: history})
+	if err != nil {
+		return nil, fmt.Errorf("source %s: aggregate in the database: %w", src.Name, err)
+	}
+	r.Log.Info("per-customer aggregation pushed down to the database", "source", src.Name, "customers", len(set.Customers), "rows", set.Rows)
+	return set, nil
+}
+
+// analyze runs the engine on a pushed-down customer set, or reads the
+// sources itself when set is nil.
+func analyze(ctx context.Context, cfg engine.Config, set *customer.Set, w result.CustomerWriter) (*result.Document, error) {
+	if set != nil {
+		return engine.Analyze(ctx, cfg, set, w)
+	}
+	return engine.Run(ctx, cfg, w)
 }

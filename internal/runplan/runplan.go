@@ -45,6 +45,9 @@ const (
 	KeyFailure = "failure.json"
 	// KeyAssignments is the binaryData key of the state ConfigMap.
 	KeyAssignments = "assignments"
+	// KeyReport is the data key of the run's self-contained HTML report in the
+	// summary ConfigMap, present when it fits next to the result.
+	KeyReport = "report.html"
 )
 
 // Plan is one run.
@@ -62,10 +65,64 @@ type Plan struct {
 	// MaxSummaryBytes bounds the result document (ConfigMaps hold < 1 MiB).
 	MaxSummaryBytes int `json:"maxSummaryBytes,omitempty"`
 
+	// PreviousResultConfigMap holds the previous successful run's result,
+	// shown as "change since last run" in the HTML report; empty means
+	// ResultConfigMap (models overwrite one ConfigMap per run).
+	PreviousResultConfigMap string `json:"previousResultConfigMap,omitempty"`
+
 	Sources  []Source  `json:"sources"`
 	Analysis Analysis  `json:"analysis"`
 	Store    *Store    `json:"store,omitempty"`
 	Created  time.Time `json:"created"`
+
+	// Pseudonymize, when set, replaces customer IDs by keyed hashes
+	// (analytics/pseudo) wherever they leave the engine.
+	Pseudonymize *Pseudonymize `json:"pseudonymize,omitempty"`
+	// Alerts lets the runner evaluate the schedule's alert rules on its own
+	// metrics, so the HTML report lists the alerts this run fires; the
+	// reconciler's evaluation stays the one that sets status.
+	Alerts *Alerts `json:"alerts,omitempty"`
+}
+
+// Pseudonymize names the variable holding the hash key (from a Secret
+// through secretKeyRef; never the key itself).
+type Pseudonymize struct {
+	KeyEnv string `json:"keyEnv"`
+}
+
+// Alerts are a schedule's alert rules and their state before this run.
+type Alerts struct {
+	Rules    []AlertRule   `json:"rules,omitempty"`
+	VIPDrops []VIPDropRule `json:"vipDrops,omitempty"`
+	Previous []AlertState  `json:"previous,omitempty"`
+	// PreviousMetrics are the previous run's metrics (status.kpis).
+	PreviousMetrics map[string]float64 `json:"previousMetrics,omitempty"`
+}
+
+// AlertRule is a threshold rule on one metric.
+type AlertRule struct {
+	Name      string `json:"name"`
+	Metric    string `json:"metric"`
+	Operator  string `json:"operator"`
+	Threshold string `json:"threshold"`
+	Severity  string `json:"severity,omitempty"`
+	ForRuns   int    `json:"forRuns,omitempty"`
+}
+
+// VIPDropRule is the VIP activity-drop rule.
+type VIPDropRule struct {
+	Name         string `json:"name"`
+	Metric       string `json:"metric"`
+	MinCustomers int    `json:"minCustomers"`
+	Severity     string `json:"severity,omitempty"`
+}
+
+// AlertState is one alert's state after the previous run.
+type AlertState struct {
+	Name   string    `json:"name"`
+	Firing bool      `json:"firing,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+	Holds  int       `json:"holds,omitempty"`
 }
 
 // Owner identifies the owning resource.
@@ -276,7 +333,13 @@ type Outcome struct {
 	Migrations     []Migration        `json:"migrations,omitempty"`
 	MigrationNote  string             `json:"migrationNote,omitempty"`
 	Metrics        map[string]float64 `json:"metrics,omitempty"` // flat alertable metrics
-	FinishedAt     time.Time          `json:"finishedAt"`
+	// Reports lists where the run's HTML report was stored (e.g.
+	// "configmap <name> key report.html", "s3://bucket/…/report.html").
+	Reports []string `json:"reports,omitempty"`
+	// ReportNote says why the report is missing somewhere (too large for the
+	// ConfigMap, rendering failed).
+	ReportNote string    `json:"reportNote,omitempty"`
+	FinishedAt time.Time `json:"finishedAt"`
 }
 
 // Migration counts customers that moved from one segment to another since

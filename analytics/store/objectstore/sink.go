@@ -165,6 +165,8 @@ func contentType(name string) string {
 		return "text/csv"
 	case ".json":
 		return "application/json"
+	case ".html":
+		return "text/html; charset=utf-8"
 	}
 	return "application/octet-stream"
 }
@@ -267,6 +269,22 @@ func (w *RunWriter) Finish(doc *result.Document) error {
 	w.dropStaging() // the run is published: the staging copies are garbage
 	w.err = errors.New("objectstore sink: run already finished")
 	return retain(ctx, w.cl, cfg)
+}
+
+// Attach stages an extra object (such as report.html) that Finish publishes
+// with the run. name is a plain file name inside the run directory.
+func (w *RunWriter) Attach(name string, body []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !validSegment(name) || slices.Contains(w.staged, name) || name == CompleteMarker {
+		return fmt.Errorf("%w: attachment name %q", ErrInvalidConfig, name)
+	}
+	if err := w.put(w.cfg.stagingRun(w.cfg.RunID)+name, body); err != nil {
+		return err
+	}
+	w.staged = append(w.staged, name)
+	return nil
 }
 
 func (w *RunWriter) put(key string, body []byte) error {
