@@ -7,7 +7,7 @@ import (
 	"github.com/crmlens/crmlens/analytics/input"
 )
 
-const cdnowPath = "/work/shared/data/cdnow/CDNOW_sample.txt"
+const cdnowPath = "../../../shared/data/cdnow/CDNOW_sample.txt"
 
 func cdnowSource(t testing.TB) input.Source {
 	t.Helper()

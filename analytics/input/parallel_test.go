@@ -158,7 +158,7 @@ func innermost(err error) error {
 
 func TestCDNOW(t *testing.T) {
 	m := mustMap(t, "customer=2,time=3,amount=5,quantity=4")
-	src := FileSource("/work/shared/data/cdnow/CDNOW_sample.txt", Options{Delimiter: "whitespace", NoHeader: true, Mapping: m}, "")
+	src := FileSource("../../../shared/data/cdnow/CDNOW_sample.txt", Options{Delimiter: "whitespace", NoHeader: true, Mapping: m}, "")
 	c := &collect{}
 	if err := Read(context.Background(), src, c); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"github.com/crmlens/crmlens/analytics/result"
 )
 
-const cdnow = "/work/shared/data/cdnow/CDNOW_sample.txt"
+const cdnow = "../../../shared/data/cdnow/CDNOW_sample.txt"
 
 func analyze(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

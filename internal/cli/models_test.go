@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-const cdnowSummary = "/work/shared/data/cdnow/cdnow_customers_summary.csv"
+const cdnowSummary = "../../../shared/data/cdnow/cdnow_customers_summary.csv"
 
 // sig3 formats x to three significant digits, the precision the published
 // CDNOW fits are compared at.
