@@ -87,7 +87,9 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 		if ref.URIKey != "" {
 			pg.URIEnv = use("PG_URI", ref.Name, ref.URIKey)
 		}
-		if ref.URIKey == "" || ref.PasswordKey != "" {
+		// passwordKey is defaulted by the schema, so it cannot tell whether the
+		// Secret holds a URI only: the URI, when named, carries the credentials.
+		if ref.URIKey == "" {
 			pg.UserEnv = use("PG_USER", ref.Name, orDefault(ref.UserKey, "username"))
 			pg.PasswordEnv = use("PG_PASSWORD", ref.Name, orDefault(ref.PasswordKey, "password"))
 		}

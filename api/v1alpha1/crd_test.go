@@ -157,7 +157,7 @@ func TestDefaultsApplied(t *testing.T) {
 	}
 	wantPG := crmv1.PostgresConnection{
 		SecretRef: crmv1.PostgresSecretRef{Name: "pg", URIKey: "uri", UserKey: "username", PasswordKey: "password"},
-		Port:      5432, SSLMode: "prefer",
+		Port:      5432, SSLMode: "verify-full",
 	}
 	if !reflect.DeepEqual(pg.Spec.Postgres.PostgresConnection, wantPG) {
 		t.Errorf("postgres defaults:\n got %+v\nwant %+v", pg.Spec.Postgres.PostgresConnection, wantPG)

@@ -146,11 +146,14 @@ type PostgresConnection struct {
 	// +kubebuilder:validation:MaxLength=63
 	Database string `json:"database,omitempty"`
 
-	// sslMode is libpq's sslmode: disable, allow, prefer, require, verify-ca
-	// or verify-full.
+	// sslMode is libpq's sslmode, restricted to the modes that never fall back
+	// to plaintext silently: verify-full (default: TLS, certificate and host
+	// name checked), verify-ca (certificate checked, host name not), require
+	// (TLS without verification, which an explicit choice makes visible) or
+	// disable (no TLS).
 	// +optional
-	// +kubebuilder:default=prefer
-	// +kubebuilder:validation:Enum=disable;allow;prefer;require;verify-ca;verify-full
+	// +kubebuilder:default=verify-full
+	// +kubebuilder:validation:Enum=disable;require;verify-ca;verify-full
 	SSLMode string `json:"sslMode,omitempty"`
 }
 
@@ -312,8 +315,10 @@ type HTTPSource struct {
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/\S*)?$`
 	URL string `json:"url"`
 
-	// headersSecretRef names a Secret whose every key is sent as a request
-	// header with its value, for example Authorization.
+	// headersSecretRef names a Secret whose key "headers" holds the request
+	// headers to send, one "Name: value" per line (for example
+	// "Authorization: Bearer ..."). Header values never appear in logs,
+	// status or errors.
 	// +optional
 	HeadersSecretRef *LocalObjectReference `json:"headersSecretRef,omitempty"`
 

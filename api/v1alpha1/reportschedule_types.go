@@ -230,6 +230,11 @@ type ReportOutput struct {
 	// +optional
 	Store *ResultStore `json:"store,omitempty"`
 
+	// pseudonymize replaces customer IDs by keyed hashes wherever they leave
+	// the analysis (per-customer store rows, reports).
+	// +optional
+	Pseudonymize *Pseudonymization `json:"pseudonymize,omitempty"`
+
 	// webhook is notified of runs and alerts.
 	// +optional
 	Webhook *Webhook `json:"webhook,omitempty"`

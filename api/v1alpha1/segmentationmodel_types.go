@@ -356,6 +356,25 @@ type Output struct {
 	// run.
 	// +optional
 	Store *ResultStore `json:"store,omitempty"`
+
+	// pseudonymize replaces customer IDs by keyed hashes wherever they leave
+	// the analysis (per-customer store rows, reports).
+	// +optional
+	Pseudonymize *Pseudonymization `json:"pseudonymize,omitempty"`
+}
+
+// Pseudonymization replaces each customer ID by the first 16 hex characters
+// of HMAC-SHA256(key, id): stable across runs with the same key, so exports
+// still join, and neither reversible nor rebuildable from guessed IDs
+// without the key. The key reaches the analysis Job only through a
+// secretKeyRef; it never appears in the Job spec, ConfigMaps, status or
+// Events.
+type Pseudonymization struct {
+	// secretRef selects the Secret key holding the hash key: at least 16
+	// bytes. A missing Secret keeps the Job from starting; a short key fails
+	// the run with reason Pseudonymize.
+	// +required
+	SecretRef SecretKeySelector `json:"secretRef"`
 }
 
 // ResultStore is an external store for per-customer results.
@@ -396,11 +415,14 @@ type PostgresStore struct {
 	KeepRuns int32 `json:"keepRuns,omitempty"`
 }
 
-// ObjectStoreSink writes one result file per run under a prefix.
+// ObjectStoreSink writes each run's results under
+// <prefix>/<namespace>/<name>/<run>/: customers.<format> (per-customer rows),
+// result.json and report.html, published by a _COMPLETE marker written last.
 type ObjectStoreSink struct {
 	ObjectStoreConnection `json:",inline"`
 
-	// prefix under which files are written as <prefix><object>-<run>.<format>.
+	// prefix under which run folders <prefix>/<namespace>/<name>/<run>/ are
+	// written; readers must require the run's _COMPLETE marker.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Prefix string `json:"prefix,omitempty"`
