@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -106,6 +109,9 @@ func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		return ctrl.Result{}, err
 	}
+	if orig.ObservedGeneration != ds.Generation {
+		r.warnInsecureTLS(&ds)
+	}
 	if !periodic {
 		return ctrl.Result{}, nil
 	}
@@ -160,9 +166,41 @@ func (r *DataSourceReconciler) probe(ctx context.Context, ds *crmv1.DataSource) 
 		if reason == "NotFound" && ds.Spec.ConfigMap != nil {
 			reason = "ConfigMapNotFound"
 		}
-		return reason, err.Error(), 0
+		return reason, err.Error() + probeHint(reason, rs.Secrets), 0
+	}
+	if ds.Spec.Postgres != nil {
+		// The database probe reads no rows: it checks the relation and column types.
+		return ReasonConnected, "connected; the table or query has the mapped columns with usable types", 0
 	}
 	return ReasonConnected, fmt.Sprintf("read the header and %d rows", res.Rows), res.Rows
+}
+
+// probeHint says what to check after a failed probe, naming the Secret that
+// holds the credentials (never a value from it).
+func probeHint(reason string, secrets []secretUse) string {
+	var names []string
+	for _, u := range secrets {
+		if q := strconv.Quote(u.Secret); !slices.Contains(names, q) {
+			names = append(names, q)
+		}
+	}
+	in := "the referenced Secret"
+	if len(names) > 0 {
+		in = "Secret " + strings.Join(names, ", ")
+	}
+	switch reason {
+	case "AuthFailed":
+		return "; check the user name and password (or token) in " + in
+	case "PermissionDenied":
+		return "; grant the user read access, or check the credentials in " + in
+	case "Unreachable", "Timeout":
+		return "; check host and port, that the server is running, and that network policies let the operator reach it"
+	case "TLSFailed":
+		return "; check sslMode (or insecureSkipVerify) against the server's TLS setup and certificate"
+	case "SchemaMismatch":
+		return "; check spec.schema against the source's columns"
+	}
+	return ""
 }
 
 // SetupWithManager registers the reconciler.

@@ -240,7 +240,7 @@ func renderStore(ctx context.Context, c client.Reader, ns string, st *crmv1.Resu
 		}, KeepRuns: int(p.KeepRuns)}}, rs.Secrets, nil
 	case st.ObjectStore != nil:
 		o := st.ObjectStore
-		fake := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{ObjectStore: &crmv1.ObjectStoreSource{ObjectStoreConnection: o.ObjectStoreConnection}}}
+		fake := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{ObjectStore: &crmv1.ObjectStoreSource{ObjectStoreConnection: o.ObjectStoreConnection, Prefix: o.Prefix}}}
 		rs := renderSource(fake, "", "CRMLENS_OUT_")
 		return &runplan.Store{ObjectStore: &runplan.ObjectStoreSink{ObjectStore: *rs.Source.ObjectStore, Format: string(o.Format)}}, rs.Secrets, nil
 	}

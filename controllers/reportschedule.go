@@ -402,7 +402,13 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 		return nil, nil, err
 	}
 	p.Store = store
-	return p, append(secrets, ss...), nil
+	// The HTML report compares with the last result and lists the alerts
+	// this run fires.
+	p.PreviousResultConfigMap = rs.Status.ResultConfigMap
+	p.Alerts = alertPlan(rs)
+	pz, ps := renderPseudonymize(rs.Spec.Output.Pseudonymize)
+	p.Pseudonymize = pz
+	return p, append(append(secrets, ss...), ps...), nil
 }
 
 // absorb processes a run that finished since the last reconcile: KPIs,
@@ -459,21 +465,7 @@ func parseKPIs(m map[string]string) map[string]float64 {
 
 // evaluateAlerts applies the rules and surfaces transitions.
 func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, cur, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
-	var rules []alerts.Rule
-	for _, a := range rs.Spec.Alerts {
-		rules = append(rules, alerts.Rule{Name: a.Name, Metric: a.Metric, Operator: string(a.Operator), Threshold: string(a.Threshold), Severity: string(a.Severity), ForRuns: int(a.ForRuns)})
-	}
-	var drops []alerts.VIPDropRule
-	if v := rs.Spec.VIPActivityDrop; v != nil {
-		metric := "vipDropped"
-		switch v.Measure {
-		case "Frequency":
-			metric = "vipFrequencyDropped"
-		case "Spend":
-			metric = "vipSpendDropped"
-		}
-		drops = append(drops, alerts.VIPDropRule{Name: vipDropAlert, Metric: metric, MinCustomers: int(v.MinCustomers), Severity: string(v.Severity)})
-	}
+	rules, drops := alertRules(rs)
 	if len(rules) == 0 && len(drops) == 0 {
 		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionAlertFiring, metav1.ConditionFalse, ReasonNoAlerts, "no alert rules")
 		return

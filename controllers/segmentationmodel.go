@@ -343,6 +343,9 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	}
 	plan.Store = store
 	secrets = append(secrets, storeSecrets...)
+	pz, ps := renderPseudonymize(m.Spec.Output.Pseudonymize)
+	plan.Pseudonymize = pz
+	secrets = append(secrets, ps...)
 	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {

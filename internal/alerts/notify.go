@@ -136,7 +136,8 @@ func (n *Notifier) Post(ctx context.Context, baseURL string, alerts []Alert) err
 func (n *Notifier) postOnce(ctx context.Context, c *http.Client, url string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return &PermanentError{Body: err.Error()}
+		// A parse error quotes the URL, which may come from a Secret.
+		return &PermanentError{Body: "invalid webhook URL: " + redact(err).Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)

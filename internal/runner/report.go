@@ -96,8 +96,15 @@ func FiringAlerts(a *runplan.Alerts, metrics map[string]float64, now time.Time) 
 
 // reportFits tells whether the report fits the summary ConfigMap next to the
 // result and outcome documents.
-func reportFits(page []byte, doc, outcome string) bool {
-	return len(page)+len(doc)+len(outcome) <= ConfigMapBudget
+func (r *Runner) reportFits(page []byte, doc, outcome string) bool {
+	return len(page)+len(doc)+len(outcome) <= r.configMapBudget()
+}
+
+func (r *Runner) configMapBudget() int {
+	if r.MaxConfigMapBytes > 0 {
+		return r.MaxConfigMapBytes
+	}
+	return ConfigMapBudget
 }
 
 // attacher is a sink that can publish extra files with the run (the object

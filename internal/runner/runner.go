@@ -36,6 +36,7 @@ import (
 	"github.com/crmlens/crmlens/analytics/kpi"
 	"github.com/crmlens/crmlens/analytics/lifecycle"
 	"github.com/crmlens/crmlens/analytics/pareto"
+	"github.com/crmlens/crmlens/analytics/pseudo"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/rfm"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
@@ -173,6 +174,9 @@ type Runner struct {
 	Creds sources.Creds
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxConfigMapBytes bounds the result ConfigMap's data (0: ConfigMapBudget);
+	// the HTML report is left out of the ConfigMap when it would not fit.
+	MaxConfigMapBytes int
 }
 
 func (r *Runner) now() time.Time {
@@ -220,13 +224,12 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	if err != nil {
 		return &Failure{Reason: "InvalidPlan", Err: err}
 	}
-	lastRows := int64(0)
-	cfg.Progress = func(e engine.Event) {
-		if e.Stage == "read" && e.Rows-lastRows < 1_000_000 {
-			return
-		}
-		lastRows = e.Rows
-		r.Log.Info("progress", "stage", e.Stage, "rows", e.Rows, "detail", e.Msg)
+	prog := &Progress{Log: r.Log, Now: r.Now}
+	cfg.Sources = prog.Wrap(cfg.Sources)
+	cfg.Progress = prog.Event
+	ps, err := r.pseudonymizer(p)
+	if err != nil {
+		return &Failure{Reason: "Pseudonymize", Err: err}
 	}
 
 	// The per-customer stream feeds the migration tracker; an external
@@ -249,7 +252,7 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	if err != nil {
 		return &Failure{Reason: "Store", Err: err}
 	}
-	w := &tee{tracker: tracker, next: sink}
+	w := &tee{tracker: tracker, next: sink, pseudo: ps}
 	r.Log.Info("analysis starting", "sources", len(srcs), "method", cfg.Method, "reports", cfg.Reports)
 	doc, err := analyze(ctx, cfg, set, w)
 	if err != nil {
@@ -258,7 +261,19 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 		}
 		return &Failure{Reason: "Analysis", Err: err}
 	}
+	// The report is rendered from the whole document, before it is bounded
+	// for the ConfigMap, and published with the store's run folder.
+	page, reportNote := r.renderReport(ctx, p, doc, Metrics(doc))
+	var reports []string
 	if sink != nil {
+		if a, ok := sink.w.(attacher); ok && page != nil {
+			if err := a.Attach(ReportFileName, page); err != nil {
+				r.Log.Error(err, "store the HTML report with the run")
+				reportNote = joinNote(reportNote, "HTML report not stored in the object store: "+err.Error())
+			} else {
+				reports = append(reports, location+ReportFileName)
+			}
+		}
 		if err := sink.commitDoc(doc); err != nil {
 			return &Failure{Reason: "Store", Err: err}
 		}
@@ -283,11 +298,26 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 			out.MigrationNote = "first run: no previous assignment to compare with"
 		}
 	}
+	cmReport := ""
+	if page != nil {
+		if r.reportFits(page, string(docJSON), "") {
+			cmReport = string(page)
+			reports = append(reports, fmt.Sprintf("configmap %s key %s", p.ResultConfigMap, runplan.KeyReport))
+		} else {
+			r.Log.Info("HTML report left out of the result ConfigMap: too large", "reportBytes", len(page), "resultBytes", len(docJSON), "budget", r.configMapBudget())
+			reportNote = joinNote(reportNote, fmt.Sprintf("HTML report (%d bytes) too large for the result ConfigMap next to the result (%d bytes); configure an object store output to keep it", len(page), len(docJSON)))
+		}
+	}
+	out.Reports, out.ReportNote = reports, reportNote
 	outJSON, err := json.Marshal(out)
 	if err != nil {
 		return &Failure{Reason: "Encode", Err: err}
 	}
-	if err := r.writeResult(ctx, p, string(docJSON), string(outJSON)); err != nil {
+	if cmReport != "" && !r.reportFits(page, string(docJSON), string(outJSON)) {
+		cmReport = "" // the outcome tipped it over; rare enough to only log
+		r.Log.Info("HTML report left out of the result ConfigMap: too large with the outcome", "reportBytes", len(page))
+	}
+	if err := r.writeResult(ctx, p, string(docJSON), string(outJSON), cmReport); err != nil {
 		return &Failure{Reason: "WriteResult", Err: err}
 	}
 	if p.StateConfigMap != "" {
@@ -439,7 +469,7 @@ func csvQuote(s string) string {
 }
 
 // writeResult creates or replaces the summary ConfigMap.
-func (r *Runner) writeResult(ctx context.Context, p *runplan.Plan, doc, outcome string) error {
+func (r *Runner) writeResult(ctx context.Context, p *runplan.Plan, doc, outcome, page string) error {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.Owner.Namespace, Name: p.ResultConfigMap}}
 	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm)
@@ -449,6 +479,9 @@ func (r *Runner) writeResult(ctx context.Context, p *runplan.Plan, doc, outcome 
 		exists := err == nil
 		applyMeta(&cm.ObjectMeta, p, "result")
 		cm.Data = map[string]string{runplan.KeyResult: doc, runplan.KeyOutcome: outcome}
+		if page != "" {
+			cm.Data[runplan.KeyReport] = page
+		}
 		cm.BinaryData = nil
 		if exists {
 			return r.Client.Update(ctx, cm)
@@ -520,18 +553,34 @@ func (r *Runner) saveState(ctx context.Context, p *runplan.Plan, a *Assignments)
 	})
 }
 
-// tee passes rows to the migration tracker and the store sink.
+// tee passes rows to the migration tracker and the store sink, replacing
+// customer IDs by pseudonyms on the way out when pseudo is set.
 type tee struct {
 	tracker *Tracker
 	next    *storeSink
+	pseudo  *pseudo.Pseudonymizer
 }
 
 func (t *tee) Write(row *result.Row) error {
+	// The tracker keeps its own keyed hashes of the real ID, so migration
+	// stays comparable when pseudonymisation is switched on or off.
 	t.tracker.Add(row.Customer, row.Segment)
-	if t.next != nil {
-		return t.next.w.Write(row)
+	if t.next == nil {
+		return nil
 	}
-	return nil
+	if t.pseudo != nil {
+		out := *row
+		out.Customer = t.pseudo.ID(row.Customer)
+		return t.next.w.Write(&out)
+	}
+	return t.next.w.Write(row)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 func (t *tee) Close() error {
