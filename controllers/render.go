@@ -129,6 +129,13 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 		}
 		s.Columns = cols
 	}
+	if sc := sp.Schema; sc != nil && sc.Campaigns != nil {
+		c := sc.Campaigns
+		s.Columns = map[string]string{"customer": string(c.CustomerID), "time": string(c.ContactedAt)}
+		if c.Cost != "" {
+			s.Columns["cost"] = string(c.Cost)
+		}
+	}
 	return renderedSource{Source: s, Secrets: secrets}
 }
 

@@ -330,6 +330,11 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 	if err != nil {
 		return nil, nil, err
 	}
+	camps, err := campaignSources(ctx, r.Client, rs.Namespace, rs.Spec.Reports, refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs = append(srcs, camps...)
 	a := runplan.Analysis{Method: method, Cleaning: cleaning(clean)}
 	if model != nil {
 		// The model's method and parameters, but the schedule's own window:
@@ -356,6 +361,7 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 			if v.TopFraction != nil {
 				vp.TopPercent = dec(string(*v.TopFraction)) * 100
 			}
+			vp.Segments = v.Segments
 			for _, b := range v.SpendBuckets {
 				vp.SpendBuckets = append(vp.SpendBuckets, dec(string(b)))
 			}
@@ -566,6 +572,10 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 			return
 		}
 		url = strings.TrimSpace(string(s.Data[wh.URLSecretRef.Key]))
+		if url == "" {
+			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q has no key %q (or it is empty)", wh.URLSecretRef.Name, wh.URLSecretRef.Key)
+			return
+		}
 	}
 	if url == "" {
 		return

@@ -238,9 +238,13 @@ func TestAlertsFireAndResolve(t *testing.T) {
 	if err != nil || churn <= 0.01 || got.Status.Alerts[0].Value != got.Status.KPIs["churnRate"] {
 		t.Errorf("kpis %v, alert value %q", got.Status.KPIs, got.Status.Alerts[0].Value)
 	}
-	if v := testutil.ToFloat64(metrics.AlertFiring.WithLabelValues(ns, "weekly", "churn-high")); v != 1 {
-		t.Errorf("crmlens_alert_firing = %v", v)
-	}
+	// Gauges are set right after the status write: wait for them.
+	h.eventually(10*time.Second, "firing gauge", func() error {
+		if v := testutil.ToFloat64(metrics.AlertFiring.WithLabelValues(ns, "weekly", "churn-high")); v != 1 {
+			return fmt.Errorf("crmlens_alert_firing = %v", v)
+		}
+		return nil
+	})
 	if v := testutil.ToFloat64(metrics.AlertFiring.WithLabelValues(ns, "weekly", "never")); v != 0 {
 		t.Errorf("crmlens_alert_firing{never} = %v", v)
 	}
@@ -281,9 +285,12 @@ func TestAlertsFireAndResolve(t *testing.T) {
 	if len(got.Status.Alerts) != 0 || got.Status.FiringAlerts != 0 {
 		t.Errorf("alerts after resolve %+v", got.Status.Alerts)
 	}
-	if v := testutil.ToFloat64(metrics.AlertFiring.WithLabelValues(ns, "weekly", "churn-high")); v != 0 {
-		t.Errorf("crmlens_alert_firing after resolve = %v", v)
-	}
+	h.eventually(10*time.Second, "resolved gauge", func() error {
+		if v := testutil.ToFloat64(metrics.AlertFiring.WithLabelValues(ns, "weekly", "churn-high")); v != 0 {
+			return fmt.Errorf("crmlens_alert_firing after resolve = %v", v)
+		}
+		return nil
+	})
 	h.eventually(20*time.Second, "resolve notified", func() error {
 		mu.Lock()
 		defer mu.Unlock()

@@ -25,6 +25,7 @@ import (
 // in its path, as chat and incident tools issue them) comes from a Secret,
 // and searches everything crmlens wrote for that URL. A second schedule's
 // Secret holds a malformed URL: its failure Event must not quote it either.
+// A third names a key the Secret lacks: a Warning Event, not silence.
 func TestWebhookURLFromSecret(t *testing.T) {
 	const token = "hook-T0ken-8d1f3"
 	var mu sync.Mutex
@@ -53,11 +54,13 @@ func TestWebhookURLFromSecret(t *testing.T) {
 		rs.Annotations = map[string]string{crmv1.RunNowAnnotation: "1"}
 		return rs
 	}
+	noKey := withHook("nokey", "hook")
+	noKey.Spec.Output.Webhook.URLSecretRef.Key = "address"
 	h.create(
 		// A trailing newline, as `kubectl create secret --from-file` leaves it.
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hook"}, StringData: map[string]string{"url": secretURL + "\n"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "badhook"}, StringData: map[string]string{"url": badURL}},
-		sampleSource(ns, "shop", 200), withHook("weekly", "hook"), withHook("broken", "badhook"))
+		sampleSource(ns, "shop", 200), withHook("weekly", "hook"), withHook("broken", "badhook"), noKey)
 
 	h.eventually(90*time.Second, "webhook notified", func() error {
 		mu.Lock()
@@ -75,9 +78,11 @@ func TestWebhookURLFromSecret(t *testing.T) {
 		t.Errorf("webhook labels %v", posts[0][0]["labels"])
 	}
 	mu.Unlock()
-	h.eventually(30*time.Second, "broken webhook reported", func() error {
-		if r := h.eventReasons(ns, "broken"); r["WebhookFailed"] != 1 || r["AlertFiring"] != 1 {
-			return fmt.Errorf("events %v", r)
+	h.eventually(30*time.Second, "broken webhooks reported", func() error {
+		for _, name := range []string{"broken", "nokey"} {
+			if r := h.eventReasons(ns, name); r["WebhookFailed"] != 1 || r["AlertFiring"] != 1 {
+				return fmt.Errorf("%s: events %v", name, r)
+			}
 		}
 		return nil
 	})
@@ -98,7 +103,7 @@ func TestWebhookURLFromSecret(t *testing.T) {
 		}
 		dump = append(dump, l)
 	}
-	if len(jobs.Items) != 2 || len(cms.Items) < 2 {
+	if len(jobs.Items) != 3 || len(cms.Items) < 3 {
 		t.Fatalf("expected the runs' Jobs and result ConfigMaps: %d Jobs, %d ConfigMaps", len(jobs.Items), len(cms.Items))
 	}
 	b, _ := json.Marshal(dump)

@@ -119,6 +119,10 @@ type Config struct {
 	Progress func(Event)
 	// Now is the clock for run metadata; nil = time.Now.
 	Now func() time.Time
+
+	// segmentOf is the method's segment of customer i, set by the engine
+	// before the reports run (nil when the method assigns none).
+	segmentOf func(i int) string
 }
 
 // Event reports progress of a run.

@@ -199,6 +199,14 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 	}
 	if rows == nil {
 		rows = func(int, *result.Row) {}
+	} else {
+		// Reports that select by segment (VIP segments) see the method's
+		// assignment of each customer.
+		cfg.segmentOf = func(i int) string {
+			var r result.Row
+			rows(i, &r)
+			return r.Segment
+		}
 	}
 	for _, rep := range cfg.reports() {
 		if err := ctx.Err(); err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/crmlens/crmlens/analytics/customer"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/txn"
-	"github.com/crmlens/crmlens/analytics/vip"
 )
 
 func init() {
@@ -45,7 +44,7 @@ func runBasket(ctx context.Context, cfg *Config, set *customer.Set, _ time.Time)
 		for i := range cs {
 			values[i] = cs[i].Revenue.Float()
 		}
-		idx, err := vip.Select(values, cfg.VIP.selection())
+		idx, err := vipIndices(cfg, values)
 		if err != nil {
 			return Output{}, err
 		}

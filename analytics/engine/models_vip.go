@@ -29,7 +29,7 @@ func runVIP(ctx context.Context, cfg *Config, set *customer.Set, asOf time.Time)
 	for i := range cs {
 		values[i] = cs[i].Revenue.Float()
 	}
-	idx, err := vip.Select(values, sel)
+	idx, err := vipIndices(cfg, values)
 	if err != nil {
 		return Output{}, err
 	}
@@ -77,6 +77,28 @@ func runVIP(ctx context.Context, cfg *Config, set *customer.Set, asOf time.Time)
 	prof := acc.Profile()
 	sec.Profile = &prof
 	return Output{Section: sec}, nil
+}
+
+// vipIndices picks the VIPs among the customers (values are their
+// revenues): the top by rank, or every member of the named segments of the
+// run's method.
+func vipIndices(cfg *Config, values []float64) ([]int, error) {
+	p := cfg.VIP
+	if len(p.Segments) == 0 {
+		return vip.Select(values, p.selection())
+	}
+	if cfg.segmentOf == nil {
+		return nil, fmt.Errorf("vip segments %v: the method %s assigns no segments", p.Segments, cfg.method())
+	}
+	want := make(map[string]bool, len(p.Segments))
+	for _, s := range p.Segments {
+		want[s] = true
+	}
+	member := make([]bool, len(values))
+	for i := range member {
+		member[i] = want[cfg.segmentOf(i)]
+	}
+	return vip.SelectMembers(values, member)
 }
 
 // rawSources returns the sources that can be read again line by line (a set

@@ -45,6 +45,10 @@ type VIPParams struct {
 	// one may be set; neither means the top 5 %.
 	TopN       int
 	TopPercent float64
+	// Segments, instead of TopN or TopPercent, makes every customer the
+	// run's method puts in one of these segments a VIP (such as
+	// ["Champions"] with RFM).
+	Segments []string
 	// ValueBuckets are ascending upper edges of the VIP revenue distribution;
 	// nil means DefaultVIPValueBuckets.
 	ValueBuckets []float64
@@ -162,6 +166,9 @@ func (p KMeansParams) validate() error {
 }
 
 func (p VIPParams) selection() vip.Selection {
+	if len(p.Segments) > 0 {
+		return vip.Selection{Segments: p.Segments}
+	}
 	if p.TopN == 0 && p.TopPercent == 0 {
 		return vip.Selection{TopPercent: 5}
 	}
@@ -176,7 +183,11 @@ func (p VIPParams) valueEdges() []float64 {
 }
 
 func (p VIPParams) validate() error {
-	if _, err := vip.Select(nil, p.selection()); err != nil {
+	if len(p.Segments) > 0 {
+		if p.TopN != 0 || p.TopPercent != 0 {
+			return fmt.Errorf("vip: set segments or topN/topPercent, not both")
+		}
+	} else if _, err := vip.Select(nil, p.selection()); err != nil {
 		return err
 	}
 	if _, err := vip.ValueBuckets(nil, nil, p.valueEdges()); err != nil {

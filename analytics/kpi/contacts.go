@@ -36,18 +36,45 @@ type ContactsReport struct {
 // customer, a bad time or a bad cost are skipped and counted, never fatal;
 // a header without the required columns is an error.
 func ReadContacts(r io.Reader, name string, loc *time.Location) ([]Contact, ContactsReport, error) {
+	return ReadContactsWith(r, name, ContactFormat{Parser: input.TimeParser{Location: loc}})
+}
+
+// ContactFormat describes a contacts CSV whose columns are declared (as a
+// DataSource's schema.campaigns does) rather than guessed from the header.
+type ContactFormat struct {
+	// Customer, Time and Cost name the header columns (case-insensitive);
+	// an empty name accepts the defaults ReadContacts knows.
+	Customer, Time, Cost string
+	// Comma is the field delimiter; 0 means ','.
+	Comma rune
+	// Parser reads the contact time (layout and zone).
+	Parser input.TimeParser
+}
+
+// ReadContactsWith is ReadContacts with declared columns, delimiter and
+// time layout.
+func ReadContactsWith(r io.Reader, name string, f ContactFormat) ([]Contact, ContactsReport, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	if f.Comma != 0 {
+		cr.Comma = f.Comma
+	}
 	var rep ContactsReport
 	header, err := cr.Read()
 	if err != nil {
 		return nil, rep, fmt.Errorf("campaign contacts %s: read header: %w", name, err)
 	}
+	accepted := contactColumns
+	for i, v := range []string{f.Customer, f.Time, f.Cost} {
+		if v != "" {
+			accepted[i] = []string{strings.ToLower(strings.TrimSpace(v))}
+		}
+	}
 	idx := [3]int{-1, -1, -1}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		for f, names := range contactColumns {
+		for f, names := range accepted {
 			for _, n := range names {
 				if h == n && idx[f] < 0 {
 					idx[f] = i
@@ -56,9 +83,12 @@ func ReadContacts(r io.Reader, name string, loc *time.Location) ([]Contact, Cont
 		}
 	}
 	if idx[0] < 0 || idx[1] < 0 {
-		return nil, rep, fmt.Errorf("campaign contacts %s: header needs a customer column (%s) and a time column (%s)", name, strings.Join(contactColumns[0], ", "), strings.Join(contactColumns[1], ", "))
+		return nil, rep, fmt.Errorf("campaign contacts %s: header needs a customer column (%s) and a time column (%s)", name, strings.Join(accepted[0], ", "), strings.Join(accepted[1], ", "))
 	}
-	tp := input.TimeParser{Location: loc}
+	if f.Cost != "" && idx[2] < 0 {
+		return nil, rep, fmt.Errorf("campaign contacts %s: header has no cost column %q", name, f.Cost)
+	}
+	tp := f.Parser
 	var out []Contact
 	reject := func(line int, detail string) {
 		rep.Rejected++

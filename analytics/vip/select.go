@@ -13,10 +13,33 @@ import (
 )
 
 // Selection says how many customers are VIPs: TopN customers, or the top
-// TopPercent (0 < p ≤ 100) of customers rounded up. Exactly one must be set.
+// TopPercent (0 < p ≤ 100) of customers rounded up. Exactly one must be set
+// for Select. Segments instead records that the VIPs are every member of
+// these segments (SelectMembers); the caller decides membership.
 type Selection struct {
-	TopN       int     `json:"topN,omitempty"`
-	TopPercent float64 `json:"topPercent,omitempty"`
+	TopN       int      `json:"topN,omitempty"`
+	TopPercent float64  `json:"topPercent,omitempty"`
+	Segments   []string `json:"segments,omitempty"`
+}
+
+// SelectMembers returns the indices i with member[i], highest value first
+// (ties by lower index), for VIPs defined by membership (such as the
+// customers of named segments) rather than by rank.
+func SelectMembers(values []float64, member []bool) ([]int, error) {
+	if len(member) != len(values) {
+		return nil, fmt.Errorf("vip: %d membership flags for %d values", len(member), len(values))
+	}
+	var idx []int
+	for i, v := range values {
+		if math.IsNaN(v) {
+			return nil, fmt.Errorf("vip: value %d is NaN", i)
+		}
+		if member[i] {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return values[idx[a]] > values[idx[b]] })
+	return idx, nil
 }
 
 // Select returns the indices of the VIPs among values, highest value first

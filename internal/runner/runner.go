@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,7 +207,12 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 		return nil, fmt.Errorf("configMap %q has no key %q: %w", name, key, storeerr.ErrNotFound)
 	}
 	var srcs []input.Source
+	var campaigns []runplan.Source
 	for _, s := range p.Sources {
+		if s.Content == contentCampaigns {
+			campaigns = append(campaigns, s)
+			continue
+		}
 		if s.Content != "" && s.Content != "Transactions" {
 			r.Log.Info("source skipped: only transaction sources are analysed by the runner yet", "source", s.Name, "content", s.Content)
 			continue
@@ -223,6 +229,17 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	cfg, err := EngineConfig(p, srcs)
 	if err != nil {
 		return &Failure{Reason: "InvalidPlan", Err: err}
+	}
+	// Campaign contacts feed the KPI report's response rate and ROI.
+	switch {
+	case len(campaigns) > 0 && slices.Contains(cfg.Reports, engine.KPI):
+		cfg.Contacts, cfg.ContactsReport, err = readCampaigns(ctx, campaigns, r.Creds, cmReader)
+		if err != nil {
+			return &Failure{Reason: "Source", Err: err}
+		}
+		r.Log.Info("campaign contacts read", "contacts", len(cfg.Contacts), "rejected", cfg.ContactsReport.Rejected)
+	case len(campaigns) > 0:
+		r.Log.Info("campaign sources unused: only the KPI report reads campaign contacts", "sources", len(campaigns))
 	}
 	prog := &Progress{Log: r.Log, Now: r.Now}
 	cfg.Sources = prog.Wrap(cfg.Sources)
@@ -390,7 +407,7 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 		cfg.KMeans = engine.KMeansParams{K: k.K, MinK: k.MinK, MaxK: k.MaxK, Seed: k.Seed}
 	}
 	if v := a.VIP; v != nil {
-		cfg.VIP = engine.VIPParams{TopPercent: v.TopPercent, SpendBuckets: v.SpendBuckets}
+		cfg.VIP = engine.VIPParams{TopPercent: v.TopPercent, Segments: v.Segments, SpendBuckets: v.SpendBuckets}
 		cfg.VIP.Drop.Threshold = v.DropThreshold
 		cfg.VIP.Drop.RecentDays = v.RecentDays
 		cfg.VIP.Drop.BaselineDays = v.BaselineDays

@@ -154,7 +154,7 @@ type Source struct {
 	Gzip               bool              `json:"gzip,omitempty"`
 	TimeLayout         string            `json:"timeLayout,omitempty"`
 	TimeZone           string            `json:"timeZone,omitempty"`
-	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...)
+	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...; Campaigns: customer, time, cost)
 }
 
 // Sample is the built-in generator.
@@ -266,6 +266,7 @@ type KMeans struct {
 // VIP report parameters.
 type VIP struct {
 	TopPercent    float64   `json:"topPercent,omitempty"`
+	Segments      []string  `json:"segments,omitempty"` // VIPs are the members of these segments of the method
 	SpendBuckets  []float64 `json:"spendBuckets,omitempty"`
 	DropThreshold float64   `json:"dropThreshold,omitempty"`
 	RecentDays    int       `json:"recentDays,omitempty"`
