@@ -147,9 +147,10 @@ func pgModel(ns, name, source, table, asOf string) *crmv1.SegmentationModel {
 
 // TestStoresPostgresModel runs an RFM model on a real PostgreSQL through the
 // operator: the aggregation is pushed down, the figures equal the file path
-// on the same rows, per-customer rows land in the sink table; a run while
-// the server is down fails clearly and keeps the previous results, and the
-// next run after a restart recovers.
+// on the same rows (RFM, and CLV on pushed-down purchase days), per-customer
+// rows land in the sink table; a run while the server is down, and a run
+// whose query is cut by the server stopping, fail clearly and keep the
+// previous results, and the next run after a restart recovers.
 func TestStoresPostgresModel(t *testing.T) {
 	pg := pgtest.Start(t, pgtest.Options{Settings: []string{"shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track = all"}})
 	if out, err := pg.Psql("", "CREATE EXTENSION pg_stat_statements"); err != nil {
