@@ -34,6 +34,10 @@ generate: ## Generate DeepCopy methods (zz_generated.deepcopy.go).
 docs: manifests ## Generate the API reference (docs/api-reference.md) from the CRDs.
 	go run ./hack/apidocs -crds config/crd/bases -out docs/api-reference.md
 
+.PHONY: verify-tidy
+verify-tidy: ## Fail when go.mod/go.sum are not what `go mod tidy` would write.
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit" >&2; exit 1; }
+
 .PHONY: verify-generated
 verify-generated: manifests generate docs ## Fail when generated files differ from what is committed.
 	@if ! git diff --quiet -- $(GENERATED); then \
