@@ -237,6 +237,9 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 		if err != nil {
 			return &Failure{Reason: "Source", Err: err}
 		}
+		for i := range cfg.Contacts {
+			cfg.Contacts[i].Time = cfg.Contacts[i].Time.In(cfg.Location) // contact days in the analysis zone
+		}
 		r.Log.Info("campaign contacts read", "contacts", len(cfg.Contacts), "rejected", cfg.ContactsReport.Rejected)
 	case len(campaigns) > 0:
 		r.Log.Info("campaign sources unused: only the KPI report reads campaign contacts", "sources", len(campaigns))
@@ -258,11 +261,17 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 			r.Log.Info("previous segment assignment unreadable; migration starts afresh", "error", err.Error())
 		}
 	}
-	// Read a postgres source first (pushdown), so an unreachable database
-	// fails as a source problem before the sink is opened.
+	// Read a postgres source first (pushdown), or probe it when the raw-row
+	// path will stream it later, so an unreachable database fails as a source
+	// problem before the sink is opened.
 	set, err := r.pushdownSet(ctx, p, cfg)
 	if err != nil {
 		return &Failure{Reason: "Source", Err: err}
+	}
+	if set == nil {
+		if err := r.probeLazySources(ctx, p); err != nil {
+			return &Failure{Reason: "Source", Err: err}
+		}
 	}
 	tracker := NewTracker(p.Owner.UID)
 	sink, location, err := r.openSink(ctx, p, cfg)
@@ -358,6 +367,11 @@ func sumRejected(m map[txn.RejectReason]int64) int64 {
 }
 
 // EngineConfig translates the plan's analysis into an engine configuration.
+// Calendar days are those of the analysis time zone (AnalysisLocation), on
+// every path: the file and raw-row paths aggregate in cfg.Location, the
+// pushdown computes days in the postgres source's zone, which is the same one.
+// The plan's asOf and calibrationEnd are dates written as UTC wall clock;
+// they are read as that wall clock in the analysis zone.
 func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 	a := p.Analysis
 	cfg := engine.Config{Sources: srcs, Method: engine.Method(strings.ToLower(a.Method)), TimeUnit: strings.ToLower(a.TimeUnit)}
@@ -376,8 +390,13 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 		}
 		cfg.Rules.MinAmount = m
 	}
+	loc, err := AnalysisLocation(p)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Location = loc
 	if a.AsOf != nil {
-		cfg.AsOf = a.AsOf.UTC()
+		cfg.AsOf = wallClockIn(*a.AsOf, loc)
 	}
 	if a.WindowSeconds > 0 {
 		end := cfg.AsOf
@@ -387,7 +406,7 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 		cfg.Rules.WindowStart = end.Add(-time.Duration(a.WindowSeconds) * time.Second)
 	}
 	if a.CalibrationEnd != nil {
-		cfg.CalibrationEnd = a.CalibrationEnd.UTC()
+		cfg.CalibrationEnd = wallClockIn(*a.CalibrationEnd, loc)
 	}
 	if len(a.RFMSegments) > 0 {
 		m, err := SegmentMap(a.RFMSegments)
@@ -420,6 +439,33 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 	}
 	cfg.Now = nil
 	return cfg, cfg.Validate()
+}
+
+// AnalysisLocation is the run's analysis time zone: the declared timeZone of
+// the plan's first transaction source (UTC when it declares none). Zone-less
+// timestamps are read in each source's own zone; only calendar days (recency,
+// same-day merge, daily revenue, cohorts, weekday × hour) follow this one.
+func AnalysisLocation(p *runplan.Plan) (*time.Location, error) {
+	for _, s := range p.Sources {
+		if s.Content != "" && s.Content != "Transactions" {
+			continue
+		}
+		if s.TimeZone == "" {
+			return time.UTC, nil
+		}
+		loc, err := time.LoadLocation(s.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: time zone %q: %w", s.Name, s.TimeZone, err)
+		}
+		return loc, nil
+	}
+	return time.UTC, nil
+}
+
+// wallClockIn reads t's UTC wall clock as wall clock in loc.
+func wallClockIn(t time.Time, loc *time.Location) time.Time {
+	u := t.UTC()
+	return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), u.Nanosecond(), loc)
 }
 
 // SegmentMap turns API segment rules (score ranges, first match wins) into

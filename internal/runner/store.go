@@ -106,6 +106,26 @@ func (r *Runner) pushdownSet(ctx context.Context, p *runplan.Plan, cfg engine.Co
 	return set, nil
 }
 
+// probeLazySources checks the postgres transaction sources the raw-row path
+// will stream: their Source opens no connection until the engine reads, which
+// comes after the sink is opened. The probe connects and describes the table
+// or query without running it.
+func (r *Runner) probeLazySources(ctx context.Context, p *runplan.Plan) error {
+	for _, s := range p.Sources {
+		if s.Postgres == nil || s.Content != "" && s.Content != "Transactions" {
+			continue
+		}
+		opts, err := sources.Options(s)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		if err := postgres.Probe(ctx, sources.PostgresConfig(s.Postgres, r.Creds, opts, s.Channel)); err != nil {
+			return fmt.Errorf("source %s: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
 // analyze runs the engine on a pushed-down customer set, or reads the
 // sources itself when set is nil.
 func analyze(ctx context.Context, cfg engine.Config, set *customer.Set, w result.CustomerWriter) (*result.Document, error) {
