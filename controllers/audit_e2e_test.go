@@ -193,7 +193,7 @@ func TestInsecureStoreWarns(t *testing.T) {
 		}
 	}
 	for name := range want {
-		if n := h.eventReasons(ns, name)[controllers.ReasonInsecureTLS]; n != 1 {
+		if n := h.eventOccurrences(ns, name, controllers.ReasonInsecureTLS); n != 1 {
 			t.Errorf("%s: %d InsecureTLS events after more reconciles, want 1", name, n)
 		}
 	}
@@ -249,7 +249,7 @@ func TestMissingRunnerServiceAccount(t *testing.T) {
 	if r := h.rs(ns, "weekly"); r.Annotations[crmv1.LastRunNowAnnotation] != "" {
 		t.Errorf("run-now marked handled although no run started: %v", r.Annotations)
 	}
-	if n := h.eventReasons(ns, "weekly")[controllers.ReasonServiceAccountNotFound]; n > 1 {
+	if n := h.eventOccurrences(ns, "weekly", controllers.ReasonServiceAccountNotFound); n != 1 {
 		t.Errorf("%d ServiceAccountNotFound Events for one pending run", n)
 	}
 

@@ -377,6 +377,28 @@ func (h *harness) eventReasons(ns, name string) map[string]int {
 	return out
 }
 
+// eventOccurrences counts how often reason was recorded for name: the
+// events/v1 broadcaster folds a repeat into the first Event's series instead
+// of a new object, so a count of objects alone cannot see repeats.
+func (h *harness) eventOccurrences(ns, name, reason string) int {
+	var l eventsv1.EventList
+	if err := h.c.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
+		h.t.Fatal(err)
+	}
+	n := 0
+	for _, e := range l.Items {
+		if e.Regarding.Name != name || e.Reason != reason {
+			continue
+		}
+		if e.Series != nil && e.Series.Count > 1 {
+			n += int(e.Series.Count)
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
 func TestRestartCreatesNoDuplicateJob(t *testing.T) {
 	h := newHarness(t)
 	ns := h.ns("e2e-restart")

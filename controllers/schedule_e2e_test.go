@@ -129,6 +129,14 @@ func TestScheduleSemantics(t *testing.T) {
 		}
 		return nil
 	})
+	// More reconciles in the same slot: the Event describes the slot, once.
+	for i := 0; i < 3; i++ {
+		h.poke(ns, "forbid")
+	}
+	time.Sleep(2 * time.Second)
+	if n := h.eventOccurrences(ns, "forbid", "JobAlreadyActive"); n != 1 {
+		t.Errorf("%d JobAlreadyActive Events for one skipped slot, want 1", n)
+	}
 	if names := h.ownedJobNames(ns, "forbid"); len(names) != 1 || names[0] != "forbid"+slot1 {
 		t.Errorf("Forbid jobs %v", names)
 	}
@@ -193,6 +201,13 @@ func TestScheduleSemantics(t *testing.T) {
 		}
 		return nil
 	})
+	for i := 0; i < 3; i++ {
+		h.poke(ns, "late")
+	}
+	time.Sleep(2 * time.Second)
+	if n := h.eventOccurrences(ns, "late", "TooManyMissedTimes"); n != 1 {
+		t.Errorf("%d TooManyMissedTimes Events for one slot, want 1", n)
+	}
 }
 
 func TestAlertsFireAndResolve(t *testing.T) {
@@ -268,6 +283,57 @@ func TestAlertsFireAndResolve(t *testing.T) {
 		return nil
 	})
 	since := got.Status.Alerts[0].Since
+	// Alertmanager resolves an alert once its endsAt passes: a firing alert
+	// carries its original start and an end past the next scheduled run.
+	checkFiring := func(post []map[string]any, next time.Time) {
+		t.Helper()
+		if len(post) != 1 {
+			t.Fatalf("post %v", post)
+		}
+		starts, err1 := time.Parse(time.RFC3339, fmt.Sprint(post[0]["startsAt"]))
+		ends, err2 := time.Parse(time.RFC3339, fmt.Sprint(post[0]["endsAt"]))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("startsAt %v endsAt %v: %v %v", post[0]["startsAt"], post[0]["endsAt"], err1, err2)
+		}
+		if !starts.Equal(since.Time) {
+			t.Errorf("startsAt %v, want status.alerts since %v", starts, since)
+		}
+		if !ends.After(next) {
+			t.Errorf("endsAt %v is not after the next run %v", ends, next)
+		}
+	}
+	mu.Lock()
+	checkFiring(posts[0], got.Status.NextScheduleTime.Time)
+	mu.Unlock()
+
+	// Run again with the alert still firing: posted again (not only when it
+	// started), same startsAt, no second AlertFiring Event.
+	got.Annotations[crmv1.RunNowAnnotation] = "1b"
+	if err := h.c.Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	first := got.Status.LastRunName
+	h.eventually(90*time.Second, "second firing run", func() error {
+		got = h.rs(ns, "weekly")
+		if got.Status.LastRunName == first || len(got.Status.Active) != 0 {
+			return fmt.Errorf("status %+v", got.Status)
+		}
+		return nil
+	})
+	if len(got.Status.Alerts) != 1 || !got.Status.Alerts[0].Since.Equal(&since) {
+		t.Errorf("alerts after the second run %+v, want churn-high since %v", got.Status.Alerts, since)
+	}
+	h.eventually(20*time.Second, "firing alert re-posted", func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(posts) != 2 {
+			return fmt.Errorf("posts %v", posts)
+		}
+		return nil
+	})
+	mu.Lock()
+	checkFiring(posts[1], got.Status.NextScheduleTime.Time)
+	mu.Unlock()
 
 	// Raise the threshold and run again: the alert resolves.
 	got.Spec.Alerts[0].Threshold = "0.99"
@@ -294,11 +360,16 @@ func TestAlertsFireAndResolve(t *testing.T) {
 	h.eventually(20*time.Second, "resolve notified", func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(posts) != 2 || posts[1][0]["endsAt"] == nil {
+		if len(posts) != 3 || len(posts[2]) != 1 || posts[2][0]["endsAt"] == nil {
 			return fmt.Errorf("posts %v", posts)
 		}
 		return nil
 	})
+	mu.Lock()
+	if ends, err := time.Parse(time.RFC3339, fmt.Sprint(posts[2][0]["endsAt"])); err != nil || ends.After(time.Now().Add(time.Minute)) {
+		t.Errorf("resolved endsAt %v (%v), want the resolution time", posts[2][0]["endsAt"], err)
+	}
+	mu.Unlock()
 	// Events are recorded asynchronously by the broadcaster: wait for them.
 	h.eventually(20*time.Second, "resolve event", func() error {
 		if r := h.eventReasons(ns, "weekly"); r["AlertResolved"] != 1 || r["AlertFiring"] != 1 {
@@ -306,7 +377,6 @@ func TestAlertsFireAndResolve(t *testing.T) {
 		}
 		return nil
 	})
-	_ = since
 }
 
 // TestSecretsNeverLeak runs a model on an HTTP source whose auth header comes
