@@ -17,8 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -446,8 +449,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 // TestSteadyStateWrites creates many models and schedules, waits until all
-// settled, then counts every write to crmlens objects, Jobs and ConfigMaps
-// for CRMLENS_STEADY_SECONDS (default 10; CI uses 30). Zero is required.
+// settled, then counts every write — creations included — to crmlens
+// objects, Jobs, ConfigMaps and Events for CRMLENS_STEADY_SECONDS (default
+// 10; CI uses 30). Zero is required.
 func TestSteadyStateWrites(t *testing.T) {
 	n := 50
 	secs := 10
@@ -482,20 +486,38 @@ func TestSteadyStateWrites(t *testing.T) {
 		}
 		return nil
 	})
-	wc, err := client.NewWithWatch(h.env.Config, client.Options{Scheme: h.c.Scheme()})
+	time.Sleep(2 * time.Second) // let trailing updates land before counting
+	writes, err := countWrites(h.env.Config, h.c.Scheme(), ns, time.Duration(secs)*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // let trailing updates land before counting
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second)
+	if len(writes) != 0 {
+		t.Errorf("%d writes in %d s of steady state: %v", len(writes), secs, writes)
+	}
+}
+
+// countWrites lists each kind and watches it from the list's
+// resourceVersion, so every creation, update and deletion after the list
+// arrives as an event (a watch without a resourceVersion would start with
+// synthetic Added events for existing objects, which hides real creations).
+func countWrites(cfg *rest.Config, scheme *runtime.Scheme, ns string, d time.Duration) ([]string, error) {
+	wc, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var writes []string
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{}, &batchv1.JobList{}, &corev1.ConfigMapList{}} {
-		w, err := wc.Watch(ctx, l, client.InNamespace(ns))
+	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{},
+		&batchv1.JobList{}, &corev1.ConfigMapList{}, &eventsv1.EventList{}} {
+		if err := wc.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list %T: %w", l, err)
+		}
+		w, err := wc.Watch(ctx, l, &client.ListOptions{Namespace: ns, Raw: &metav1.ListOptions{ResourceVersion: l.GetResourceVersion()}})
 		if err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("watch %T: %w", l, err)
 		}
 		wg.Add(1)
 		go func() {
@@ -509,20 +531,23 @@ func TestSteadyStateWrites(t *testing.T) {
 					if !ok {
 						return
 					}
-					if ev.Type == watch.Added {
-						continue // the initial state of a fresh watch
-					}
+					desc := string(ev.Type)
 					if o, ok := ev.Object.(client.Object); ok {
-						mu.Lock()
-						writes = append(writes, fmt.Sprintf("%s %T %s", ev.Type, o, o.GetName()))
-						mu.Unlock()
+						desc = fmt.Sprintf("%s %T %s", ev.Type, o, o.GetName())
+						if e, ok := o.(*eventsv1.Event); ok {
+							desc += " (" + e.Reason + " on " + e.Regarding.Name + ")"
+						}
 					}
+					if ev.Type == watch.Bookmark {
+						continue
+					}
+					mu.Lock()
+					writes = append(writes, desc)
+					mu.Unlock()
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if len(writes) != 0 {
-		t.Errorf("%d writes in %d s of steady state: %v", len(writes), secs, writes)
-	}
+	return writes, nil
 }
