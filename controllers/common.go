@@ -1,9 +1,12 @@
 package controllers
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -11,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -59,7 +63,44 @@ const (
 	ReasonAlertsFiring    = "AlertsFiring"
 	ReasonNoAlerts        = "NoAlertsFiring"
 	ReasonIdle            = "Idle"
+	// ReasonServiceAccountNotFound: the runner ServiceAccount a Job would
+	// run as does not exist in the namespace.
+	ReasonServiceAccountNotFound = "ServiceAccountNotFound"
+	// ReasonReferencesFound clears a schedule's Degraded once the objects
+	// it names exist again.
+	ReasonReferencesFound = "ReferencesFound"
 )
+
+// serviceAccountRetry is how often a run blocked on a missing ServiceAccount
+// looks again (ServiceAccounts are not watched: the manager may only get them).
+const serviceAccountRetry = time.Minute
+
+// serviceAccount is the ServiceAccount a Job with these settings runs as
+// ("" = the namespace's default, which Kubernetes itself maintains).
+func (c Config) serviceAccount(set *crmv1.JobSettings) string {
+	if set != nil && set.ServiceAccountName != "" {
+		return set.ServiceAccountName
+	}
+	return c.RunnerServiceAccount
+}
+
+// checkServiceAccount fails with a MissingRefError when the runner
+// ServiceAccount is absent: a Job would otherwise create no pod and sit
+// until its deadline. One uncached GET, made only before creating a Job.
+func checkServiceAccount(ctx context.Context, r client.Reader, ns, name string) error {
+	if name == "" || r == nil {
+		return nil
+	}
+	var sa corev1.ServiceAccount
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sa); err != nil {
+		if apierrors.IsNotFound(err) {
+			return &MissingRefError{Reason: ReasonServiceAccountNotFound, Msg: fmt.Sprintf(
+				"ServiceAccount %q not found in namespace %s: the analysis Job cannot start. Apply config/runner in this namespace (set its namespace in config/runner/kustomization.yaml, then kubectl apply -k config/runner), or set spec.job.serviceAccountName to an existing ServiceAccount", name, ns)}
+		}
+		return fmt.Errorf("get ServiceAccount %q: %w", name, err)
+	}
+	return nil
+}
 
 // jobName builds a DNS-1123 name of at most 63 characters from the owner
 // name and a run suffix, hashing long owner names so names stay
@@ -126,10 +167,7 @@ func (c Config) buildJob(s jobSpec) *batchv1.Job {
 	if set.ActiveDeadlineSeconds != nil {
 		deadline = *set.ActiveDeadlineSeconds
 	}
-	sa := set.ServiceAccountName
-	if sa == "" {
-		sa = c.RunnerServiceAccount
-	}
+	sa := c.serviceAccount(set)
 	image := c.Image
 	if image == "" {
 		image = DefaultImage
@@ -244,4 +282,39 @@ func requeueOnConflict(err error) (ctrl.Result, error) {
 		return ctrl.Result{Requeue: true}, nil
 	}
 	return ctrl.Result{}, err
+}
+
+// eventMemo remembers, per object and kind of Event, the last occurrence
+// an Event was emitted for, so an Event that describes one occurrence (a
+// schedule slot) is emitted once however often the object is reconciled. It
+// lives in memory: a new manager process may emit one of them once more.
+type eventMemo struct {
+	mu   sync.Mutex
+	last map[types.NamespacedName]map[string]string
+}
+
+// first reports whether occurrence is new for (obj, kind), and records it.
+func (e *eventMemo) first(obj types.NamespacedName, kind, occurrence string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.last == nil {
+		e.last = map[types.NamespacedName]map[string]string{}
+	}
+	m := e.last[obj]
+	if m == nil {
+		m = map[string]string{}
+		e.last[obj] = m
+	}
+	if prev, ok := m[kind]; ok && prev == occurrence {
+		return false
+	}
+	m[kind] = occurrence
+	return true
+}
+
+// forget drops what is remembered of a deleted object.
+func (e *eventMemo) forget(obj types.NamespacedName) {
+	e.mu.Lock()
+	delete(e.last, obj)
+	e.mu.Unlock()
 }

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -67,5 +70,51 @@ func TestBuildJobCredentialsOnlyBySecretKeyRef(t *testing.T) {
 	}
 	if job.Labels[runplan.LabelRun] != "m-g1" || job.Labels[runplan.LabelManagedBy] != "crmlens" || job.Annotations[runplan.AnnotationTrigger] != "generation" {
 		t.Errorf("job meta %+v", job.ObjectMeta)
+	}
+}
+
+// TestBuildJobAppliesJobSettings: every spec.job field lands in the Job, and
+// the runner ServiceAccount defaults from the manager's configuration.
+func TestBuildJobAppliesJobSettings(t *testing.T) {
+	deadline, ttl := int64(900), int32(600)
+	res := corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")},
+	}
+	tol := []corev1.Toleration{{Key: "batch", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	owner := &crmv1.SegmentationModel{}
+	owner.Namespace, owner.Name = "shop", "rfm"
+	cases := []struct {
+		name     string
+		settings *crmv1.JobSettings
+		wantSA   string
+	}{
+		{"all settings", &crmv1.JobSettings{Resources: &res, Tolerations: tol, ActiveDeadlineSeconds: &deadline, TTLSecondsAfterFinished: &ttl, ServiceAccountName: "analytics"}, "analytics"},
+		{"defaults", nil, "crmlens-runner"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{RunnerServiceAccount: DefaultRunnerServiceAccount}
+			job := c.buildJob(jobSpec{owner: owner, kind: kindModel, name: "rfm-g1", plan: "e30=", settings: tc.settings, trigger: "generation"})
+			pod := job.Spec.Template.Spec
+			if pod.ServiceAccountName != tc.wantSA {
+				t.Errorf("serviceAccountName %q, want %q", pod.ServiceAccountName, tc.wantSA)
+			}
+			if tc.settings == nil {
+				if *job.Spec.ActiveDeadlineSeconds != 3600 || len(pod.Tolerations) != 0 || len(pod.Containers[0].Resources.Requests) != 0 || job.Spec.TTLSecondsAfterFinished != nil {
+					t.Errorf("defaults: %+v", job.Spec)
+				}
+				return
+			}
+			if *job.Spec.ActiveDeadlineSeconds != deadline || *job.Spec.TTLSecondsAfterFinished != ttl {
+				t.Errorf("deadline %v ttl %v", *job.Spec.ActiveDeadlineSeconds, job.Spec.TTLSecondsAfterFinished)
+			}
+			if !equality.Semantic.DeepEqual(pod.Tolerations, tol) {
+				t.Errorf("tolerations %+v", pod.Tolerations)
+			}
+			if !equality.Semantic.DeepEqual(pod.Containers[0].Resources, res) {
+				t.Errorf("resources %+v", pod.Containers[0].Resources)
+			}
+		})
 	}
 }

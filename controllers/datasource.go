@@ -59,6 +59,13 @@ func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if ds.DeletionTimestamp != nil {
+		metrics.Forget("DataSource", ds.Namespace, ds.Name)
+		return ctrl.Result{}, nil
+	}
+	// From status first: the paths below that skip the probe still restore
+	// the gauge in a new manager process.
+	publishDataSourceGauge(&ds)
 	interval := 10 * time.Minute
 	if ds.Spec.ProbeInterval != nil && ds.Spec.ProbeInterval.Duration > 0 {
 		interval = ds.Spec.ProbeInterval.Duration
@@ -90,12 +97,6 @@ func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	ds.Status.ObservedGeneration = ds.Generation
 	ds.Status.LastProbeTime = &now
-	ready := 0.0
-	if status == metav1.ConditionTrue {
-		ready = 1
-	}
-	metrics.DataSourceReady.WithLabelValues(ds.Namespace, ds.Name).Set(ready)
-
 	if cur := string(status) + "/" + reason; cur != prevReason {
 		typ := corev1.EventTypeNormal
 		if status != metav1.ConditionTrue {
@@ -109,6 +110,7 @@ func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		return ctrl.Result{}, err
 	}
+	publishDataSourceGauge(&ds)
 	if orig.ObservedGeneration != ds.Generation {
 		r.warnInsecureTLS(&ds)
 	}

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -377,6 +378,28 @@ func (h *harness) eventReasons(ns, name string) map[string]int {
 	return out
 }
 
+// eventOccurrences counts how often reason was recorded for name: the
+// events/v1 broadcaster folds a repeat into the first Event's series instead
+// of a new object, so a count of objects alone cannot see repeats.
+func (h *harness) eventOccurrences(ns, name, reason string) int {
+	var l eventsv1.EventList
+	if err := h.c.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
+		h.t.Fatal(err)
+	}
+	n := 0
+	for _, e := range l.Items {
+		if e.Regarding.Name != name || e.Reason != reason {
+			continue
+		}
+		if e.Series != nil && e.Series.Count > 1 {
+			n += int(e.Series.Count)
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
 func TestRestartCreatesNoDuplicateJob(t *testing.T) {
 	h := newHarness(t)
 	ns := h.ns("e2e-restart")
@@ -508,14 +531,21 @@ func (w *warnings) HandleWarningHeader(code int, agent, text string) {
 	w.mu.Unlock()
 }
 
-// TestJobsPassRestrictedPodSecurity re-creates an analysis Job in a namespace
-// whose Pod Security admission warns at the restricted level, and expects no
-// warning; a privileged copy proves the admission check is active.
+// TestJobsPassRestrictedPodSecurity re-creates an analysis Job (rendered by
+// the reconciler, with spec.job settings) in a namespace whose Pod Security
+// admission warns at the restricted level and expects no warning, then
+// admits a Pod of the Job's own template under enforce=restricted; a
+// privileged copy of each proves the admission check is active.
 func TestJobsPassRestrictedPodSecurity(t *testing.T) {
 	h := newHarness(t)
 	ns := h.ns("e2e-psa-src")
 	h.startManager(false, nil)
-	h.create(sampleSource(ns, "shop", 10), rfmModel(ns, "rfm", "shop"))
+	m := rfmModel(ns, "rfm", "shop")
+	deadline := int64(1200)
+	m.Spec.Job = &crmv1.JobSettings{ActiveDeadlineSeconds: &deadline, ServiceAccountName: "analytics",
+		Resources:   &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
+		Tolerations: []corev1.Toleration{{Key: "batch", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}
+	h.create(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "analytics"}}, sampleSource(ns, "shop", 10), m)
 	var job batchv1.Job
 	h.eventually(20*time.Second, "Job", func() error {
 		js := h.jobs(ns)
@@ -556,5 +586,30 @@ func TestJobsPassRestrictedPodSecurity(t *testing.T) {
 	}
 	if len(w.msgs) == 0 {
 		t.Error("no warning for a privileged Job: Pod Security admission is not active, the check above proves nothing")
+	}
+
+	// spec.job reaches the Job the reconciler rendered.
+	pod := job.Spec.Template.Spec
+	if *job.Spec.ActiveDeadlineSeconds != deadline || pod.ServiceAccountName != "analytics" || len(pod.Tolerations) != 1 || pod.Tolerations[0].Key != "batch" ||
+		!pod.Containers[0].Resources.Requests.Cpu().Equal(resource.MustParse("100m")) {
+		t.Errorf("spec.job not applied: deadline %v, sa %q, tolerations %+v, resources %+v", *job.Spec.ActiveDeadlineSeconds, pod.ServiceAccountName, pod.Tolerations, pod.Containers[0].Resources)
+	}
+
+	// enforce=restricted rejects pods, not Jobs (there is no kubelet or Job
+	// controller here): admit a Pod made from the Job's own template there.
+	h.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-psa-enforce", Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "e2e-psa-enforce", Name: "analytics"}})
+	asPod := func(name string, spec corev1.PodSpec) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "e2e-psa-enforce", Name: name}, Spec: spec}
+	}
+	if err := h.c.Create(context.Background(), asPod("as-rendered", *pod.DeepCopy())); err != nil {
+		t.Errorf("enforce=restricted rejects the analysis Job's pod: %v", err)
+	}
+	bad := pod.DeepCopy()
+	bad.Containers[0].SecurityContext.Privileged = &yes
+	bad.Containers[0].SecurityContext.AllowPrivilegeEscalation = &yes
+	if err := h.c.Create(context.Background(), asPod("privileged", *bad)); err == nil || !strings.Contains(err.Error(), "PodSecurity") {
+		t.Errorf("enforce=restricted did not refuse a privileged pod (%v): enforcement is not active, the check above proves nothing", err)
 	}
 }

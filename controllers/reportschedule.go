@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -12,12 +13,14 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -47,6 +50,9 @@ type ReportScheduleReconciler struct {
 	Recorder  events.EventRecorder
 	Notifier  *alerts.Notifier
 	Config
+	// memo keeps Events that describe one occurrence (a schedule slot, a
+	// run that could not start) from repeating on every reconcile.
+	memo eventMemo
 }
 
 func (r *ReportScheduleReconciler) clock() schedule.Clock {
@@ -62,10 +68,12 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.Forget(metrics.KindSchedule, req.Namespace, req.Name)
+			r.memo.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if rs.DeletionTimestamp != nil {
+		metrics.Forget(metrics.KindSchedule, rs.Namespace, rs.Name)
 		return ctrl.Result{}, nil
 	}
 	orig := rs.Status.DeepCopy()
@@ -131,6 +139,12 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err == nil {
 		d, err = sched.Evaluate(schedule.State{Created: rs.CreationTimestamp.Time, LastScheduleTime: timePtr(rs.Status.LastScheduleTime), StartingDeadlineSeconds: rs.Spec.StartingDeadlineSeconds}, now)
 	}
+	// A schedule whose model, sources or store are missing cannot produce
+	// reports: it is not Ready, whether or not a run is due right now.
+	missing, refErr := r.checkRefs(ctx, &rs)
+	if refErr != nil {
+		return ctrl.Result{}, refErr
+	}
 	switch {
 	case err != nil:
 		// Users fix the spec; its watch event brings us back. No polling.
@@ -140,18 +154,41 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSuspended, "the schedule is suspended; no new runs start")
 		rs.Status.NextScheduleTime = nil
 	default:
-		if err := r.scheduleRun(ctx, &rs, d, now); err != nil {
+		m, err := r.scheduleRun(ctx, &rs, d)
+		if err != nil {
 			return ctrl.Result{}, err
+		}
+		if missing == nil {
+			missing = m
 		}
 		next := metav1.NewTime(d.Next)
 		rs.Status.NextScheduleTime = &next
 		result.RequeueAfter = d.RequeueAfter
-		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonScheduled, "the schedule is valid and runs are scheduled")
 	}
-	if err == nil {
-		if err := r.runNow(ctx, &rs, now); err != nil {
+	if err == nil && missing == nil {
+		// A run-now that cannot start stays pending (not marked handled) and
+		// starts once the missing object exists.
+		m, err := r.runNow(ctx, &rs)
+		if err != nil {
 			return requeueOnConflict(err)
 		}
+		missing = m
+	}
+	if err == nil && !rs.Spec.Suspend {
+		if missing != nil {
+			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, missing.Reason, missing.Msg)
+		} else {
+			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonScheduled, "the schedule is valid and runs are scheduled")
+		}
+	}
+	if missing != nil {
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, missing.Reason, missing.Msg)
+		if missing.Reason == ReasonServiceAccountNotFound && (result.RequeueAfter == 0 || result.RequeueAfter > serviceAccountRetry) {
+			// Not watched: look again after a while.
+			result.RequeueAfter = serviceAccountRetry
+		}
+	} else if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && missingRefReasons[c.Reason] {
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonReferencesFound, "the objects the schedule references exist; runs can start")
 	}
 	if len(rs.Status.Active) > 0 {
 		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("%d report Job(s) running", len(rs.Status.Active)))
@@ -171,8 +208,42 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		return ctrl.Result{}, err
 	}
+	publishScheduleGauges(&rs)
+	if orig.ObservedGeneration != gen {
+		warnInsecureStore(r.Recorder, &rs, "spec.output.store", rs.Spec.Output.Store)
+	}
 	fx.run()
 	return result, nil
+}
+
+// missingRefReasons are the reasons of MissingRefError: a schedule's
+// Degraded with one of them clears once the references resolve.
+var missingRefReasons = map[string]bool{
+	"SourceNotFound": true, "ModelNotFound": true, "InvalidStore": true, "InvalidCampaignSource": true,
+	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true,
+}
+
+// checkRefs renders the plan from the cache (the model and DataSources are
+// watched kinds, so this costs no API call) to find a missing reference. The
+// runner ServiceAccount is not cached; it is looked up again only while the
+// schedule already reports it missing.
+func (r *ReportScheduleReconciler) checkRefs(ctx context.Context, rs *crmv1.ReportSchedule) (*MissingRefError, error) {
+	var m *MissingRefError
+	_, _, err := r.plan(ctx, rs, rs.Name)
+	if errors.As(err, &m) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Reason == ReasonServiceAccountNotFound {
+		err := checkServiceAccount(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job))
+		if errors.As(err, &m) {
+			return m, nil
+		}
+		return nil, err
+	}
+	return nil, nil
 }
 
 func timePtr(t *metav1.Time) *time.Time {
@@ -183,13 +254,15 @@ func timePtr(t *metav1.Time) *time.Time {
 	return &v
 }
 
-// scheduleRun starts the due run, honouring the concurrency policy.
-func (r *ReportScheduleReconciler) scheduleRun(ctx context.Context, rs *crmv1.ReportSchedule, d schedule.Decision, now time.Time) error {
+// scheduleRun starts the due run, honouring the concurrency policy. A run
+// that cannot start for a missing reference is returned as such; its slot
+// counts as taken, like a CronJob's missed run.
+func (r *ReportScheduleReconciler) scheduleRun(ctx context.Context, rs *crmv1.ReportSchedule, d schedule.Decision) (*MissingRefError, error) {
 	if d.Due == nil {
-		return nil
+		return nil, nil
 	}
 	if rs.Status.LastScheduleTime != nil && rs.Status.LastScheduleTime.Time.Equal(*d.Due) {
-		return nil
+		return nil, nil
 	}
 	name := jobName(rs.Name, schedule.JobSuffix(*d.Due))
 	due := metav1.NewTime(*d.Due)
@@ -197,62 +270,68 @@ func (r *ReportScheduleReconciler) scheduleRun(ctx context.Context, rs *crmv1.Re
 		if a.Name == name {
 			// Started before a status write was lost (e.g. a conflict).
 			rs.Status.LastScheduleTime = &due
-			return nil
+			return nil, nil
 		}
 	}
-	if d.Missed == schedule.ManyMissed {
+	key := client.ObjectKeyFromObject(rs)
+	slot := d.Due.UTC().Format(time.RFC3339)
+	// Both Events describe this slot: once per slot, however often the
+	// schedule is reconciled before the slot is taken (Forbid waits for the
+	// active run; Job updates reconcile it meanwhile).
+	if d.Missed == schedule.ManyMissed && r.memo.first(key, "TooManyMissedTimes", slot) {
 		r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "TooManyMissedTimes", "Schedule",
 			"too many missed start times (> %d); starting only the most recent. Set or decrease .spec.startingDeadlineSeconds or check clock skew", schedule.MaxMissed)
 	}
 	switch rs.Spec.ConcurrencyPolicy {
 	case crmv1.ConcurrencyForbid:
 		if len(rs.Status.Active) > 0 {
-			r.Recorder.Eventf(rs, nil, corev1.EventTypeNormal, "JobAlreadyActive", "Schedule", "not starting the run of %s: the previous run is still active and concurrencyPolicy is Forbid", d.Due.UTC().Format(time.RFC3339))
-			return nil
+			if r.memo.first(key, "JobAlreadyActive", slot) {
+				r.Recorder.Eventf(rs, nil, corev1.EventTypeNormal, "JobAlreadyActive", "Schedule", "not starting the run of %s: the previous run is still active and concurrencyPolicy is Forbid", slot)
+			}
+			return nil, nil
 		}
 	case crmv1.ConcurrencyReplace:
 		for _, a := range rs.Status.Active {
 			j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: a.Namespace, Name: a.Name}}
 			if err := r.Delete(ctx, j, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("replace Job %s: %w", a.Name, err)
+				return nil, fmt.Errorf("replace Job %s: %w", a.Name, err)
 			}
 			r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, "SuccessfulDelete", "Schedule", "deleted Job %s to replace it (concurrencyPolicy Replace)", a.Name)
 		}
 		rs.Status.Active = nil
 	}
-	job, err := r.start(ctx, rs, name, "schedule", map[string]string{runplan.AnnotationScheduledTime: d.Due.UTC().Format(time.RFC3339)})
+	job, missing, err := r.start(ctx, rs, name, "schedule", map[string]string{runplan.AnnotationScheduledTime: slot})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if job != nil {
 		rs.Status.Active = append(rs.Status.Active, corev1.ObjectReference{APIVersion: "batch/v1", Kind: "Job", Namespace: job.Namespace, Name: job.Name, UID: job.UID})
 	}
 	rs.Status.LastScheduleTime = &due
-	return nil
+	return missing, nil
 }
 
-// runNow starts a run for a new crmlens.io/run-now value.
-func (r *ReportScheduleReconciler) runNow(ctx context.Context, rs *crmv1.ReportSchedule, now time.Time) error {
+// runNow starts a run for a new crmlens.io/run-now value. A run that cannot
+// start is returned as missing and the value is not marked handled.
+func (r *ReportScheduleReconciler) runNow(ctx context.Context, rs *crmv1.ReportSchedule) (*MissingRefError, error) {
 	v := rs.GetAnnotations()[crmv1.RunNowAnnotation]
 	if v == "" || v == rs.GetAnnotations()[crmv1.LastRunNowAnnotation] {
-		return nil
+		return nil, nil
 	}
 	name := jobName(rs.Name, "n"+shortHash(v))
-	job, err := r.start(ctx, rs, name, "run-now", nil)
-	if err != nil {
-		return err
+	job, missing, err := r.start(ctx, rs, name, "run-now", nil)
+	if err != nil || missing != nil {
+		return missing, err
 	}
-	if job != nil {
-		rs.Status.Active = append(rs.Status.Active, corev1.ObjectReference{APIVersion: "batch/v1", Kind: "Job", Namespace: job.Namespace, Name: job.Name, UID: job.UID})
-	}
+	rs.Status.Active = append(rs.Status.Active, corev1.ObjectReference{APIVersion: "batch/v1", Kind: "Job", Namespace: job.Namespace, Name: job.Name, UID: job.UID})
 	patch := client.MergeFromWithOptions(rs.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	rs.Annotations[crmv1.LastRunNowAnnotation] = v
 	status := rs.Status.DeepCopy()
 	if err := r.Patch(ctx, rs, patch); err != nil {
-		return fmt.Errorf("record %s: %w", crmv1.LastRunNowAnnotation, err)
+		return nil, fmt.Errorf("record %s: %w", crmv1.LastRunNowAnnotation, err)
 	}
 	rs.Status = *status
-	return nil
+	return nil, nil
 }
 
 func (r *ReportScheduleReconciler) saveStreaks(ctx context.Context, rs *crmv1.ReportSchedule, v string) error {
@@ -269,40 +348,46 @@ func (r *ReportScheduleReconciler) saveStreaks(ctx context.Context, rs *crmv1.Re
 	return nil
 }
 
-// start creates a report Job; it returns nil (no error) when a referenced
-// object is missing, after setting the condition.
-func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSchedule, name, trigger string, annots map[string]string) (*batchv1.Job, error) {
+// start creates a report Job. A missing referenced object (DataSource,
+// model, store, runner ServiceAccount) is returned as missing, with a
+// Warning Event once per run and reason; the caller sets the conditions.
+func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSchedule, name, trigger string, annots map[string]string) (*batchv1.Job, *MissingRefError, error) {
 	plan, secrets, err := r.plan(ctx, rs, name)
+	if err == nil {
+		err = checkServiceAccount(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job))
+	}
 	if err != nil {
-		if m, ok := err.(*MissingRefError); ok {
-			setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionDegraded, metav1.ConditionTrue, m.Reason, m.Msg)
-			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, m.Reason, "Schedule", "run %s not started: %s", name, m.Msg)
-			return nil, nil
+		var m *MissingRefError
+		if errors.As(err, &m) {
+			if r.memo.first(client.ObjectKeyFromObject(rs), "NotStarted", name+"/"+m.Reason) {
+				r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, m.Reason, "Schedule", "run %s not started: %s", name, m.Msg)
+			}
+			return nil, m, nil
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	job := r.buildJob(jobSpec{owner: rs, kind: kindSchedule, name: name, plan: encoded, secrets: secrets, settings: rs.Spec.Job, trigger: trigger, annots: annots})
 	if err := ctrl.SetControllerReference(rs, job, r.Scheme); err != nil {
-		return nil, fmt.Errorf("owner reference: %w", err)
+		return nil, nil, fmt.Errorf("owner reference: %w", err)
 	}
 	if err := r.Create(ctx, job); err != nil {
 		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("create Job %s: %w", name, err)
+			return nil, nil, fmt.Errorf("create Job %s: %w", name, err)
 		}
 		if err := r.Get(ctx, client.ObjectKeyFromObject(job), job); err != nil {
-			return nil, fmt.Errorf("get existing Job %s: %w", name, err)
+			return nil, nil, fmt.Errorf("get existing Job %s: %w", name, err)
 		}
 		// Listed as active even when it already finished, so the next
 		// reconcile absorbs its result exactly once.
-		return job, nil
+		return job, nil, nil
 	}
 	r.Recorder.Eventf(rs, job, corev1.EventTypeNormal, "SuccessfulCreate", "Schedule", "created report Job %s (%s)", name, trigger)
-	return job, nil
+	return job, nil, nil
 }
 
 func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSchedule, run string) (*runplan.Plan, []secretUse, error) {
@@ -444,7 +529,6 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
 				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
 			})
-			metrics.SetKPIs(metrics.KindSchedule, rs.Namespace, rs.Name, out.Metrics)
 			r.evaluateAlerts(ctx, rs, out.Metrics, parseKPIs(prevKPIs), streaks, finished.Time, fx)
 			return
 		}
@@ -491,7 +575,6 @@ func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1
 	}
 	o := alerts.Evaluate(rules, drops, cur, prev, previous, at)
 	rs.Status.Alerts = nil
-	firing := map[string]bool{}
 	for k := range streaks {
 		delete(streaks, k)
 	}
@@ -503,7 +586,6 @@ func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1
 		metricOf[d.Name] = d.Metric
 	}
 	for _, s := range o.States {
-		firing[s.Name] = s.Firing
 		if s.Holds > 0 {
 			streaks[s.Name] = s.Holds
 		}
@@ -516,8 +598,9 @@ func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1
 		}
 	}
 	rs.Status.FiringAlerts = int32(len(rs.Status.Alerts))
+	// The firing gauges follow from status.alerts once it is written
+	// (publishScheduleGauges).
 	fx.add(func() {
-		metrics.SetAlerts(rs.Namespace, rs.Name, firing)
 		for _, s := range o.Started {
 			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "AlertFiring", "Alert", "alert %s fires: %s", s.Name, s.Message)
 		}
@@ -539,11 +622,20 @@ func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1
 	fx.add(func() { r.notify(ctx, rs, o, at) })
 }
 
-// notify posts alert transitions to the webhook, in the background so a
-// slow receiver never blocks reconciling.
+// notify posts the evaluation's firing alerts (every run they fire, not
+// only when they start: Alertmanager forgets an alert whose endsAt passed)
+// and its resolved ones to the webhook, in the background so a slow receiver
+// never blocks reconciling. It runs after the status write, so
+// status.nextScheduleTime is that of this reconcile.
 func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportSchedule, o alerts.Outcome, at time.Time) {
 	wh := rs.Spec.Output.Webhook
-	if wh == nil || (len(o.Started) == 0 && len(o.Resolved) == 0) {
+	var firing []alerts.State
+	for _, s := range o.States {
+		if s.Firing {
+			firing = append(firing, s)
+		}
+	}
+	if wh == nil || (len(firing) == 0 && len(o.Resolved) == 0) {
 		return
 	}
 	wants := func(e crmv1.WebhookEvent) bool {
@@ -559,7 +651,7 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 	}
 	var started, resolved []alerts.State
 	if wants("AlertFiring") {
-		started = o.Started
+		started = firing
 	}
 	if wants("AlertResolved") {
 		resolved = o.Resolved
@@ -580,7 +672,10 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 	if url == "" {
 		return
 	}
-	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at)
+	if len(started) == 0 && len(resolved) == 0 {
+		return
+	}
+	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at, firingUntil(rs, r.clock().Now()))
 	n := r.Notifier
 	if n == nil {
 		n = &alerts.Notifier{}
@@ -596,12 +691,47 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 	}()
 }
 
+// firingUntil is the endsAt of a firing alert posted now: past the end of
+// the next run (the next schedule time plus the Job's deadline and a
+// margin), which posts it again if it still fires. Without a next schedule
+// time (suspended), a day from now: a suspended schedule's alerts then
+// resolve in Alertmanager, while status keeps them.
+func firingUntil(rs *crmv1.ReportSchedule, now time.Time) time.Time {
+	deadline := time.Hour
+	if j := rs.Spec.Job; j != nil && j.ActiveDeadlineSeconds != nil {
+		deadline = time.Duration(*j.ActiveDeadlineSeconds) * time.Second
+	}
+	next := now.Add(24 * time.Hour)
+	if n := rs.Status.NextScheduleTime; n != nil && n.After(now) {
+		next = n.Time
+	}
+	return next.Add(deadline + alertEndsAtMargin)
+}
+
+// alertEndsAtMargin covers a run that starts late or takes long to be absorbed.
+const alertEndsAtMargin = 15 * time.Minute
+
 // SetupWithManager registers the reconciler.
 func (r *ReportScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexSources(mgr, &crmv1.ReportSchedule{}, func(o client.Object) []crmv1.SourceRef {
-		return o.(*crmv1.ReportSchedule).Spec.Sources
+		rs := o.(*crmv1.ReportSchedule)
+		refs := append([]crmv1.SourceRef{}, rs.Spec.Sources...)
+		for _, rep := range rs.Spec.Reports {
+			if rep.KPI != nil && rep.KPI.CampaignSourceRef != nil {
+				refs = append(refs, crmv1.SourceRef{Name: rep.KPI.CampaignSourceRef.Name})
+			}
+		}
+		return append(refs, storeSourceRefs(rs.Spec.Output.Store)...)
 	}); err != nil {
 		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &crmv1.ReportSchedule{}, modelIndex, func(o client.Object) []string {
+		if ref := o.(*crmv1.ReportSchedule).Spec.ModelRef; ref != nil {
+			return []string{ref.Name}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("index schedules by model: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("reportschedule").
@@ -609,5 +739,20 @@ func (r *ReportScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&batchv1.Job{}).
 		Watches(&crmv1.DataSource{}, handler.EnqueueRequestsFromMapFunc(mapBySource(mgr.GetClient(), &crmv1.ReportScheduleList{})),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A model appearing or going away changes whether the schedules
+		// that name it can run (spec changes reach them with their next run).
+		Watches(&crmv1.SegmentationModel{}, handler.EnqueueRequestsFromMapFunc(mapByIndex(mgr.GetClient(), &crmv1.ReportScheduleList{}, modelIndex)),
+			builder.WithPredicates(createOrDelete())).
 		Complete(r)
+}
+
+// modelIndex indexes schedules by spec.modelRef.name.
+const modelIndex = ".spec.modelRef.name"
+
+// createOrDelete passes only creations and deletions.
+func createOrDelete() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }

@@ -17,8 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -129,6 +132,14 @@ func TestScheduleSemantics(t *testing.T) {
 		}
 		return nil
 	})
+	// More reconciles in the same slot: the Event describes the slot, once.
+	for i := 0; i < 3; i++ {
+		h.poke(ns, "forbid")
+	}
+	time.Sleep(2 * time.Second)
+	if n := h.eventOccurrences(ns, "forbid", "JobAlreadyActive"); n != 1 {
+		t.Errorf("%d JobAlreadyActive Events for one skipped slot, want 1", n)
+	}
 	if names := h.ownedJobNames(ns, "forbid"); len(names) != 1 || names[0] != "forbid"+slot1 {
 		t.Errorf("Forbid jobs %v", names)
 	}
@@ -193,6 +204,13 @@ func TestScheduleSemantics(t *testing.T) {
 		}
 		return nil
 	})
+	for i := 0; i < 3; i++ {
+		h.poke(ns, "late")
+	}
+	time.Sleep(2 * time.Second)
+	if n := h.eventOccurrences(ns, "late", "TooManyMissedTimes"); n != 1 {
+		t.Errorf("%d TooManyMissedTimes Events for one slot, want 1", n)
+	}
 }
 
 func TestAlertsFireAndResolve(t *testing.T) {
@@ -268,6 +286,57 @@ func TestAlertsFireAndResolve(t *testing.T) {
 		return nil
 	})
 	since := got.Status.Alerts[0].Since
+	// Alertmanager resolves an alert once its endsAt passes: a firing alert
+	// carries its original start and an end past the next scheduled run.
+	checkFiring := func(post []map[string]any, next time.Time) {
+		t.Helper()
+		if len(post) != 1 {
+			t.Fatalf("post %v", post)
+		}
+		starts, err1 := time.Parse(time.RFC3339, fmt.Sprint(post[0]["startsAt"]))
+		ends, err2 := time.Parse(time.RFC3339, fmt.Sprint(post[0]["endsAt"]))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("startsAt %v endsAt %v: %v %v", post[0]["startsAt"], post[0]["endsAt"], err1, err2)
+		}
+		if !starts.Equal(since.Time) {
+			t.Errorf("startsAt %v, want status.alerts since %v", starts, since)
+		}
+		if !ends.After(next) {
+			t.Errorf("endsAt %v is not after the next run %v", ends, next)
+		}
+	}
+	mu.Lock()
+	checkFiring(posts[0], got.Status.NextScheduleTime.Time)
+	mu.Unlock()
+
+	// Run again with the alert still firing: posted again (not only when it
+	// started), same startsAt, no second AlertFiring Event.
+	got.Annotations[crmv1.RunNowAnnotation] = "1b"
+	if err := h.c.Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	first := got.Status.LastRunName
+	h.eventually(90*time.Second, "second firing run", func() error {
+		got = h.rs(ns, "weekly")
+		if got.Status.LastRunName == first || len(got.Status.Active) != 0 {
+			return fmt.Errorf("status %+v", got.Status)
+		}
+		return nil
+	})
+	if len(got.Status.Alerts) != 1 || !got.Status.Alerts[0].Since.Equal(&since) {
+		t.Errorf("alerts after the second run %+v, want churn-high since %v", got.Status.Alerts, since)
+	}
+	h.eventually(20*time.Second, "firing alert re-posted", func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(posts) != 2 {
+			return fmt.Errorf("posts %v", posts)
+		}
+		return nil
+	})
+	mu.Lock()
+	checkFiring(posts[1], got.Status.NextScheduleTime.Time)
+	mu.Unlock()
 
 	// Raise the threshold and run again: the alert resolves.
 	got.Spec.Alerts[0].Threshold = "0.99"
@@ -294,11 +363,16 @@ func TestAlertsFireAndResolve(t *testing.T) {
 	h.eventually(20*time.Second, "resolve notified", func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(posts) != 2 || posts[1][0]["endsAt"] == nil {
+		if len(posts) != 3 || len(posts[2]) != 1 || posts[2][0]["endsAt"] == nil {
 			return fmt.Errorf("posts %v", posts)
 		}
 		return nil
 	})
+	mu.Lock()
+	if ends, err := time.Parse(time.RFC3339, fmt.Sprint(posts[2][0]["endsAt"])); err != nil || ends.After(time.Now().Add(time.Minute)) {
+		t.Errorf("resolved endsAt %v (%v), want the resolution time", posts[2][0]["endsAt"], err)
+	}
+	mu.Unlock()
 	// Events are recorded asynchronously by the broadcaster: wait for them.
 	h.eventually(20*time.Second, "resolve event", func() error {
 		if r := h.eventReasons(ns, "weekly"); r["AlertResolved"] != 1 || r["AlertFiring"] != 1 {
@@ -306,7 +380,6 @@ func TestAlertsFireAndResolve(t *testing.T) {
 		}
 		return nil
 	})
-	_ = since
 }
 
 // TestSecretsNeverLeak runs a model on an HTTP source whose auth header comes
@@ -376,8 +449,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 // TestSteadyStateWrites creates many models and schedules, waits until all
-// settled, then counts every write to crmlens objects, Jobs and ConfigMaps
-// for CRMLENS_STEADY_SECONDS (default 10; CI uses 30). Zero is required.
+// settled, then counts every write — creations included — to crmlens
+// objects, Jobs, ConfigMaps and Events for CRMLENS_STEADY_SECONDS (default
+// 10; CI uses 30). Zero is required.
 func TestSteadyStateWrites(t *testing.T) {
 	n := 50
 	secs := 10
@@ -412,20 +486,38 @@ func TestSteadyStateWrites(t *testing.T) {
 		}
 		return nil
 	})
-	wc, err := client.NewWithWatch(h.env.Config, client.Options{Scheme: h.c.Scheme()})
+	time.Sleep(2 * time.Second) // let trailing updates land before counting
+	writes, err := countWrites(h.env.Config, h.c.Scheme(), ns, time.Duration(secs)*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // let trailing updates land before counting
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second)
+	if len(writes) != 0 {
+		t.Errorf("%d writes in %d s of steady state: %v", len(writes), secs, writes)
+	}
+}
+
+// countWrites lists each kind and watches it from the list's
+// resourceVersion, so every creation, update and deletion after the list
+// arrives as an event (a watch without a resourceVersion would start with
+// synthetic Added events for existing objects, which hides real creations).
+func countWrites(cfg *rest.Config, scheme *runtime.Scheme, ns string, d time.Duration) ([]string, error) {
+	wc, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var writes []string
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{}, &batchv1.JobList{}, &corev1.ConfigMapList{}} {
-		w, err := wc.Watch(ctx, l, client.InNamespace(ns))
+	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{},
+		&batchv1.JobList{}, &corev1.ConfigMapList{}, &eventsv1.EventList{}} {
+		if err := wc.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list %T: %w", l, err)
+		}
+		w, err := wc.Watch(ctx, l, &client.ListOptions{Namespace: ns, Raw: &metav1.ListOptions{ResourceVersion: l.GetResourceVersion()}})
 		if err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("watch %T: %w", l, err)
 		}
 		wg.Add(1)
 		go func() {
@@ -439,20 +531,23 @@ func TestSteadyStateWrites(t *testing.T) {
 					if !ok {
 						return
 					}
-					if ev.Type == watch.Added {
-						continue // the initial state of a fresh watch
-					}
+					desc := string(ev.Type)
 					if o, ok := ev.Object.(client.Object); ok {
-						mu.Lock()
-						writes = append(writes, fmt.Sprintf("%s %T %s", ev.Type, o, o.GetName()))
-						mu.Unlock()
+						desc = fmt.Sprintf("%s %T %s", ev.Type, o, o.GetName())
+						if e, ok := o.(*eventsv1.Event); ok {
+							desc += " (" + e.Reason + " on " + e.Regarding.Name + ")"
+						}
 					}
+					if ev.Type == watch.Bookmark {
+						continue
+					}
+					mu.Lock()
+					writes = append(writes, desc)
+					mu.Unlock()
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if len(writes) != 0 {
-		t.Errorf("%d writes in %d s of steady state: %v", len(writes), secs, writes)
-	}
+	return writes, nil
 }

@@ -33,10 +33,12 @@ import (
 )
 
 // RBAC of the analysis reconcilers (Jobs, the result ConfigMaps they read and
-// prune, the Secrets a DataSource probe reads).
+// prune, the Secrets a DataSource probe reads, the runner ServiceAccount a
+// Job will run as).
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;delete
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=core,resources=serviceaccounts,verbs=get
 
 const (
 	kindModel = "SegmentationModel"
@@ -78,6 +80,7 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if m.DeletionTimestamp != nil {
+		metrics.Forget(metrics.KindModel, m.Namespace, m.Name)
 		return ctrl.Result{}, nil
 	}
 	orig := m.Status.DeepCopy()
@@ -147,11 +150,19 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		switch {
 		case errors.As(err, &missing):
 			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionFalse, missing.Reason, missing.Msg)
+			// Degraded too: the run cannot start, and will not until someone
+			// acts; a previous result is still served (Ready stays True).
+			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionDegraded, metav1.ConditionTrue, missing.Reason, missing.Msg)
 			if m.Status.ResultConfigMap == "" {
 				setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionReady, metav1.ConditionFalse, missing.Reason, missing.Msg)
 			}
 			// observedGeneration stays behind: this generation has not run
 			// yet, and runs as soon as the DataSource appears (watched).
+			// ServiceAccounts are not watched (the manager may only get
+			// them): look again after a while.
+			if missing.Reason == ReasonServiceAccountNotFound {
+				requeue = serviceAccountRetry
+			}
 		case err != nil:
 			return ctrl.Result{}, err
 		default:
@@ -176,6 +187,10 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			return ctrl.Result{Requeue: true}, nil
 		}
 		return ctrl.Result{}, err
+	}
+	publishModelGauges(&m)
+	if orig.ObservedGeneration != m.Generation && m.Status.ObservedGeneration == m.Generation {
+		warnInsecureStore(r.Recorder, &m, "spec.output.store", m.Spec.Output.Store)
 	}
 	fx.run()
 	return ctrl.Result{RequeueAfter: requeue}, nil
@@ -302,12 +317,7 @@ func applyModelResult(m *crmv1.SegmentationModel, doc *result.Document, out *run
 	}
 	s.ResultConfigMap = cmName
 	s.ResultLocation = out.ResultLocation
-	segs := make([]metrics.Segment, 0, len(doc.Segments))
-	for _, seg := range doc.Segments {
-		segs = append(segs, metrics.Segment{Name: seg.Name, Customers: seg.Customers, RevenueShare: seg.RevenueShare})
-	}
-	metrics.SetSegments(m.Namespace, m.Name, segs)
-	metrics.SetKPIs(metrics.KindModel, m.Namespace, m.Name, out.Metrics)
+	// The gauges follow from this status once it is written (publishModelGauges).
 }
 
 func resultConfigMapName(m *crmv1.SegmentationModel) string {
@@ -349,6 +359,9 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {
+		return false, err
+	}
+	if err := checkServiceAccount(ctx, r.APIReader, m.Namespace, r.serviceAccount(m.Spec.Job)); err != nil {
 		return false, err
 	}
 	job := r.buildJob(jobSpec{owner: m, kind: kindModel, name: name, plan: encoded, secrets: secrets, settings: m.Spec.Job, trigger: trigger,
@@ -522,7 +535,8 @@ func writeStatus(ctx context.Context, c client.Client, obj client.Object, orig, 
 // SetupWithManager registers the reconciler.
 func (r *SegmentationModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexSources(mgr, &crmv1.SegmentationModel{}, func(o client.Object) []crmv1.SourceRef {
-		return o.(*crmv1.SegmentationModel).Spec.Sources
+		m := o.(*crmv1.SegmentationModel)
+		return append(append([]crmv1.SourceRef{}, m.Spec.Sources...), storeSourceRefs(m.Spec.Output.Store)...)
 	}); err != nil {
 		return err
 	}
@@ -545,11 +559,24 @@ func indexSources(mgr ctrl.Manager, obj client.Object, refs func(client.Object) 
 	})
 }
 
+// storeSourceRefs names the DataSource a postgres result store reuses.
+func storeSourceRefs(st *crmv1.ResultStore) []crmv1.SourceRef {
+	if st != nil && st.Postgres != nil && st.Postgres.DataSourceRef != nil {
+		return []crmv1.SourceRef{{Name: st.Postgres.DataSourceRef.Name}}
+	}
+	return nil
+}
+
 // mapBySource enqueues the objects of list's kind that reference a DataSource.
 func mapBySource(c client.Client, list client.ObjectList) handler.MapFunc {
+	return mapByIndex(c, list, sourcesIndex)
+}
+
+// mapByIndex enqueues the objects of list's kind whose index field names o.
+func mapByIndex(c client.Client, list client.ObjectList, index string) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
 		l := list.DeepCopyObject().(client.ObjectList)
-		if err := c.List(ctx, l, client.InNamespace(o.GetNamespace()), client.MatchingFields{sourcesIndex: o.GetName()}); err != nil {
+		if err := c.List(ctx, l, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()}); err != nil {
 			return nil
 		}
 		var reqs []reconcile.Request

@@ -30,6 +30,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -294,6 +295,10 @@ func quantile(h *dto.Histogram, q float64) string {
 
 var watchClient client.WithWatch
 
+// watchWrites counts every creation, update and deletion of crmlens objects,
+// Jobs, ConfigMaps and Events in ns for d. Each kind is listed and watched
+// from the list's resourceVersion: a watch without one starts with synthetic
+// Added events for what exists, and skipping those would hide real creations.
 func watchWrites(ctx context.Context, ns string, d time.Duration) (int, error) {
 	if watchClient == nil {
 		return 0, fmt.Errorf("no watch client")
@@ -302,10 +307,14 @@ func watchWrites(ctx context.Context, ns string, d time.Duration) (int, error) {
 	defer cancel()
 	var n atomic.Int64
 	var wg sync.WaitGroup
-	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{}, &batchv1.JobList{}, &corev1.ConfigMapList{}} {
-		w, err := watchClient.Watch(wctx, l, client.InNamespace(ns))
+	for _, l := range []client.ObjectList{&crmv1.SegmentationModelList{}, &crmv1.ReportScheduleList{}, &crmv1.DataSourceList{},
+		&batchv1.JobList{}, &corev1.ConfigMapList{}, &eventsv1.EventList{}} {
+		if err := watchClient.List(wctx, l, client.InNamespace(ns)); err != nil {
+			return 0, fmt.Errorf("list %T: %w", l, err)
+		}
+		w, err := watchClient.Watch(wctx, l, &client.ListOptions{Namespace: ns, Raw: &metav1.ListOptions{ResourceVersion: l.GetResourceVersion()}})
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("watch %T: %w", l, err)
 		}
 		wg.Add(1)
 		go func() {
@@ -319,7 +328,7 @@ func watchWrites(ctx context.Context, ns string, d time.Duration) (int, error) {
 					if !ok {
 						return
 					}
-					if ev.Type != watch.Added {
+					if ev.Type != watch.Bookmark {
 						n.Add(1)
 					}
 				}

@@ -25,10 +25,14 @@ type Source struct {
 	Namespace, Name string
 }
 
-// ToAlerts converts started and resolved alert states into Alertmanager
-// alerts: firing ones without endsAt (Alertmanager keeps them until they
-// resolve or time out), resolved ones with endsAt = now.
-func ToAlerts(src Source, started, resolved []State, now time.Time) []Alert {
+// ToAlerts converts alert states into Alertmanager alerts. firing are all
+// alerts that fire after this evaluation (new and continuing): each carries
+// startsAt = when it started firing, which stays the same across posts,
+// and endsAt = firingUntil. Alertmanager resolves an alert by itself once
+// endsAt passes (or resolve_timeout when endsAt is absent), so the caller
+// re-posts every firing alert on every evaluation and sets firingUntil past
+// the next one. resolved alerts carry endsAt = now, which resolves them at once.
+func ToAlerts(src Source, firing, resolved []State, now, firingUntil time.Time) []Alert {
 	var out []Alert
 	mk := func(s State) Alert {
 		sev := s.Severity
@@ -51,8 +55,13 @@ func ToAlerts(src Source, started, resolved []State, now time.Time) []Alert {
 			StartsAt: s.Since.UTC(),
 		}
 	}
-	for _, s := range started {
-		out = append(out, mk(s))
+	for _, s := range firing {
+		a := mk(s)
+		if !firingUntil.IsZero() {
+			until := firingUntil.UTC()
+			a.EndsAt = &until
+		}
+		out = append(out, a)
 	}
 	for _, s := range resolved {
 		a := mk(s)

@@ -33,7 +33,7 @@ func TestNotifierPayloadAndRetry(t *testing.T) {
 	started := []State{{Name: "high-churn", Firing: true, Value: "0.31", Threshold: "0.25", Severity: "critical", Since: t0}}
 	resolved := []State{{Name: "vip-drop", Value: "0.1", Threshold: "0.3", Since: t1}}
 	n := &Notifier{Backoff: time.Millisecond}
-	if err := n.Post(context.Background(), srv.URL+"/", ToAlerts(Source{"shop", "weekly"}, started, resolved, t1)); err != nil {
+	if err := n.Post(context.Background(), srv.URL+"/", ToAlerts(Source{"shop", "weekly"}, started, resolved, t1, t1.Add(8*24*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != 3 {
@@ -50,14 +50,61 @@ func TestNotifierPayloadAndRetry(t *testing.T) {
 	if fire["startsAt"] != "2026-11-20T09:00:00Z" {
 		t.Errorf("startsAt = %v", fire["startsAt"])
 	}
-	if _, has := fire["endsAt"]; has {
-		t.Error("firing alert carries endsAt")
+	if fire["endsAt"] != "2026-11-29T09:00:00Z" {
+		t.Errorf("firing endsAt = %v, want the firingUntil given", fire["endsAt"])
 	}
 	if res["endsAt"] != "2026-11-21T09:00:00Z" {
 		t.Errorf("resolved endsAt = %v", res["endsAt"])
 	}
 	if res["labels"].(map[string]any)["severity"] != "warning" {
 		t.Errorf("default severity = %v", res["labels"])
+	}
+}
+
+// TestToAlertsAcrossEvaluations follows one alert through three evaluations
+// as the reconciler posts them: it fires, still fires, resolves. Every post
+// of the firing alert keeps startsAt at when it started and pushes endsAt
+// past the next evaluation, so Alertmanager (which resolves an alert whose
+// endsAt passed) keeps it active between runs; the resolved post ends it.
+func TestToAlertsAcrossEvaluations(t *testing.T) {
+	src := Source{"shop", "weekly"}
+	rules := []Rule{{Name: "high-churn", Metric: "churnRate", Operator: ">", Threshold: "0.25"}}
+	week := 7 * 24 * time.Hour
+	margin := time.Hour + 15*time.Minute
+	var prev []State
+	type post struct {
+		at     time.Time
+		churn  float64
+		firing bool
+	}
+	for i, p := range []post{{t0, 0.3, true}, {t0.Add(week), 0.4, true}, {t0.Add(2 * week), 0.1, false}} {
+		o := Evaluate(rules, nil, map[string]float64{"churnRate": p.churn}, nil, prev, p.at)
+		var firing []State
+		for _, s := range o.States {
+			if s.Firing {
+				firing = append(firing, s)
+			}
+		}
+		next := p.at.Add(week)
+		got := ToAlerts(src, firing, o.Resolved, p.at, next.Add(margin))
+		if len(got) != 1 {
+			t.Fatalf("evaluation %d: %d alerts, want 1: %+v", i, len(got), got)
+		}
+		a := got[0]
+		if a.EndsAt == nil {
+			t.Fatalf("evaluation %d: no endsAt", i)
+		}
+		if p.firing {
+			if !a.StartsAt.Equal(t0) {
+				t.Errorf("evaluation %d: startsAt %v, want the first firing time %v", i, a.StartsAt, t0)
+			}
+			if !a.EndsAt.After(next) {
+				t.Errorf("evaluation %d: endsAt %v is not after the next evaluation %v", i, a.EndsAt, next)
+			}
+		} else if !a.EndsAt.Equal(p.at) {
+			t.Errorf("resolved endsAt %v, want the resolution time %v", a.EndsAt, p.at)
+		}
+		prev = o.States
 	}
 }
 

@@ -6,6 +6,7 @@
 package metrics
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,24 +86,67 @@ type Segment struct {
 	RevenueShare float64
 }
 
+// published remembers, per vector and resource, which last label values were
+// set, so a replace can drop the stale ones after setting the new ones: a
+// scrape in between never sees a series vanish and come back (the
+// reconcilers republish every reconcile, from status).
+var (
+	pubMu     sync.Mutex
+	published = map[string]map[string]bool{}
+)
+
+// replace sets vec{prefix..., key} = v for every entry and deletes the series
+// of keys set before under the same prefix but absent now.
+func replace(vec *prometheus.GaugeVec, family string, prefix []string, values map[string]float64) {
+	id := family + "\x00" + strings.Join(prefix, "\x00")
+	for k, v := range values {
+		vec.WithLabelValues(append(append([]string{}, prefix...), k)...).Set(v)
+	}
+	pubMu.Lock()
+	defer pubMu.Unlock()
+	for k := range published[id] {
+		if _, ok := values[k]; !ok {
+			vec.DeleteLabelValues(append(append([]string{}, prefix...), k)...)
+		}
+	}
+	now := make(map[string]bool, len(values))
+	for k := range values {
+		now[k] = true
+	}
+	published[id] = now
+}
+
+// forgetPublished drops the replace bookkeeping of a deleted resource.
+func forgetPublished(kind, namespace, name string) {
+	pubMu.Lock()
+	defer pubMu.Unlock()
+	res := "\x00" + namespace + "\x00" + name
+	switch kind {
+	case KindModel:
+		delete(published, "segment_customers"+res)
+		delete(published, "segment_revenue_share"+res)
+	case KindSchedule:
+		delete(published, "alert_firing"+res)
+	}
+	delete(published, "kpi\x00"+kind+res)
+}
+
 // SetSegments replaces a model's segment series, dropping segments that no
 // longer exist so dashboards never show a stale segment.
 func SetSegments(namespace, name string, segs []Segment) {
-	sel := prometheus.Labels{"namespace": namespace, "name": name}
-	SegmentCustomers.DeletePartialMatch(sel)
-	SegmentRevenueShare.DeletePartialMatch(sel)
+	customers := make(map[string]float64, len(segs))
+	shares := make(map[string]float64, len(segs))
 	for _, s := range segs {
-		SegmentCustomers.WithLabelValues(namespace, name, s.Name).Set(float64(s.Customers))
-		SegmentRevenueShare.WithLabelValues(namespace, name, s.Name).Set(s.RevenueShare)
+		customers[s.Name] = float64(s.Customers)
+		shares[s.Name] = s.RevenueShare
 	}
+	replace(SegmentCustomers, "segment_customers", []string{namespace, name}, customers)
+	replace(SegmentRevenueShare, "segment_revenue_share", []string{namespace, name}, shares)
 }
 
 // SetKPIs replaces a resource's KPI series.
 func SetKPIs(kind, namespace, name string, kpis map[string]float64) {
-	KPI.DeletePartialMatch(prometheus.Labels{"kind": kind, "namespace": namespace, "name": name})
-	for k, v := range kpis {
-		KPI.WithLabelValues(kind, namespace, name, k).Set(v)
-	}
+	replace(KPI, "kpi", []string{kind, namespace, name}, kpis)
 }
 
 // ObserveRun records one finished run. finishedUnix is used only on success.
@@ -110,26 +154,41 @@ func ObserveRun(kind, namespace, name, outcome string, seconds, finishedUnix flo
 	RunDuration.WithLabelValues(kind, outcome).Observe(seconds)
 	Runs.WithLabelValues(kind, namespace, name, outcome).Inc()
 	if outcome == Succeeded {
-		LastSuccess.WithLabelValues(kind, namespace, name).Set(finishedUnix)
+		SetLastSuccess(kind, namespace, name, finishedUnix)
 	}
+}
+
+// SetLastSuccess sets when a resource's last good run finished (Unix seconds).
+func SetLastSuccess(kind, namespace, name string, finishedUnix float64) {
+	LastSuccess.WithLabelValues(kind, namespace, name).Set(finishedUnix)
+}
+
+// SetDataSourceReady sets a DataSource's readiness gauge.
+func SetDataSourceReady(namespace, name string, ready bool) {
+	v := 0.0
+	if ready {
+		v = 1
+	}
+	DataSourceReady.WithLabelValues(namespace, name).Set(v)
 }
 
 // SetAlerts sets the firing gauge of every known alert of a schedule (true =
 // firing) and removes series of alerts no longer defined.
 func SetAlerts(namespace, name string, firing map[string]bool) {
-	AlertFiring.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	vals := make(map[string]float64, len(firing))
 	for a, f := range firing {
-		v := 0.0
+		vals[a] = 0
 		if f {
-			v = 1
+			vals[a] = 1
 		}
-		AlertFiring.WithLabelValues(namespace, name, a).Set(v)
 	}
+	replace(AlertFiring, "alert_firing", []string{namespace, name}, vals)
 }
 
 // Forget removes every series of a deleted resource.
 func Forget(kind, namespace, name string) {
 	sel := prometheus.Labels{"namespace": namespace, "name": name}
+	defer forgetPublished(kind, namespace, name)
 	switch kind {
 	case KindModel:
 		SegmentCustomers.DeletePartialMatch(sel)
