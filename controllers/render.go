@@ -36,6 +36,10 @@ type MissingRefError struct {
 
 func (e *MissingRefError) Error() string { return e.Msg }
 
+// caKey is the Secret key of a CA bundle: ca.crt unless named (the CRD
+// defaults it; objects built in code may leave it empty).
+func caKey(ca *crmv1.CASecretRef) string { return orDefault(ca.Key, "ca.crt") }
+
 func orDefault(v, d string) string {
 	if v == "" {
 		return d
@@ -78,11 +82,17 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 		if sp.HTTP.HeadersSecretRef != nil {
 			h.HeadersEnv = use("HEADERS", sp.HTTP.HeadersSecretRef.Name, "headers")
 		}
+		if ca := sp.HTTP.CASecretRef; ca != nil {
+			h.CACertEnv = use("HTTP_CA", ca.Name, caKey(ca))
+		}
 		s.HTTP = h
 		s.Gzip = sp.HTTP.Compression == crmv1.CompressionGzip
 	case sp.Postgres != nil:
 		p := sp.Postgres
 		pg := &runplan.Postgres{Host: p.Host, Port: int(p.Port), Database: p.Database, SSLMode: p.SSLMode, Table: p.Table, Query: p.Query}
+		if p.StatementTimeout != nil {
+			pg.StatementTimeoutMillis = p.StatementTimeout.Milliseconds()
+		}
 		ref := p.SecretRef
 		if ref.URIKey != "" {
 			pg.URIEnv = use("PG_URI", ref.Name, ref.URIKey)
@@ -92,6 +102,9 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 		if ref.URIKey == "" {
 			pg.UserEnv = use("PG_USER", ref.Name, orDefault(ref.UserKey, "username"))
 			pg.PasswordEnv = use("PG_PASSWORD", ref.Name, orDefault(ref.PasswordKey, "password"))
+		}
+		if ca := p.CASecretRef; ca != nil {
+			pg.CACertEnv = use("PG_CA", ca.Name, caKey(ca))
 		}
 		s.Postgres = pg
 	case sp.ObjectStore != nil:
@@ -104,6 +117,9 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 			if c.SessionTokenKey != "" {
 				os.SessionTokenEnv = use("S3_SESSION_TOKEN", c.Name, c.SessionTokenKey)
 			}
+		}
+		if ca := o.CASecretRef; ca != nil {
+			os.CACertEnv = use("S3_CA", ca.Name, caKey(ca))
 		}
 		s.ObjectStore = os
 		s.Format = string(o.Format)
@@ -241,15 +257,17 @@ func renderStore(ctx context.Context, c client.Reader, ns string, st *crmv1.Resu
 		}
 		fake := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{Postgres: &crmv1.PostgresSource{PostgresConnection: conn}}}
 		rs := renderSource(fake, "", "CRMLENS_OUT_")
-		return &runplan.Store{Postgres: &runplan.PostgresSink{Postgres: runplan.Postgres{
-			Host: rs.Source.Postgres.Host, Port: rs.Source.Postgres.Port, Database: rs.Source.Postgres.Database, SSLMode: rs.Source.Postgres.SSLMode,
-			URIEnv: rs.Source.Postgres.URIEnv, UserEnv: rs.Source.Postgres.UserEnv, PasswordEnv: rs.Source.Postgres.PasswordEnv, Table: p.Table,
-		}, KeepRuns: int(p.KeepRuns)}}, rs.Secrets, nil
+		// The whole connection carries over (CA and statement timeout
+		// included); only the table is the sink's own.
+		pg := *rs.Source.Postgres
+		pg.Table, pg.Query = p.Table, ""
+		return &runplan.Store{Postgres: &runplan.PostgresSink{Postgres: pg, KeepRuns: int(p.KeepRuns)}}, rs.Secrets, nil
 	case st.ObjectStore != nil:
 		o := st.ObjectStore
 		fake := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{ObjectStore: &crmv1.ObjectStoreSource{ObjectStoreConnection: o.ObjectStoreConnection, Prefix: o.Prefix}}}
 		rs := renderSource(fake, "", "CRMLENS_OUT_")
-		return &runplan.Store{ObjectStore: &runplan.ObjectStoreSink{ObjectStore: *rs.Source.ObjectStore, Format: string(o.Format)}}, rs.Secrets, nil
+		return &runplan.Store{ObjectStore: &runplan.ObjectStoreSink{ObjectStore: *rs.Source.ObjectStore, Format: string(o.Format),
+			KeepRuns: int(o.KeepRuns)}}, rs.Secrets, nil
 	}
 	return nil, nil, nil
 }

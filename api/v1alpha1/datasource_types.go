@@ -121,6 +121,7 @@ type DataSourceSpec struct {
 // Credentials are always read from a Secret and reach the Job only through
 // secretKeyRef environment variables.
 // +kubebuilder:validation:XValidation:rule="has(self.secretRef.uriKey) || (has(self.host) && has(self.database))",message="host and database: required unless secretRef.uriKey names a Secret key holding a postgres:// URI"
+// +kubebuilder:validation:XValidation:rule="!has(self.caSecretRef) || !has(self.sslMode) || self.sslMode != 'disable'",message="caSecretRef needs TLS: sslMode disable uses no certificate",fieldPath=".caSecretRef"
 type PostgresConnection struct {
 	// secretRef names the Secret holding the credentials, and which keys hold
 	// what.
@@ -155,6 +156,47 @@ type PostgresConnection struct {
 	// +kubebuilder:default=verify-full
 	// +kubebuilder:validation:Enum=disable;require;verify-ca;verify-full
 	SSLMode string `json:"sslMode,omitempty"`
+
+	// caSecretRef names a Secret key holding the PEM CA certificates that
+	// sign the server's certificate, for servers with a private CA. They
+	// replace the system CA bundle for this connection; sslMode verify-full
+	// and verify-ca check the chain against them (require does too, as libpq
+	// does when given a root certificate). Unset: the image's system bundle.
+	// +optional
+	CASecretRef *CASecretRef `json:"caSecretRef,omitempty"`
+
+	// statementTimeout bounds every statement crmlens sends on this
+	// connection (PostgreSQL's statement_timeout), as a Go duration such as
+	// "15m"; a longer scan fails with reason Timeout. Unset leaves the
+	// server's setting in force (for example ALTER ROLE ... SET
+	// statement_timeout), which crmlens then does not override.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self) >= duration('1s')",message="statementTimeout must be at least 1s"
+	StatementTimeout *metav1.Duration `json:"statementTimeout,omitempty"`
+}
+
+// CASecretRef selects the Secret key holding PEM-encoded CA certificates
+// (one or more "-----BEGIN CERTIFICATE-----" blocks), such as the ca.crt key
+// of a cert-manager certificate Secret. The bundle reaches the Job only
+// through a secretKeyRef environment variable, so keep it to the CAs needed
+// (Linux bounds one variable to 128 KiB).
+type CASecretRef struct {
+	// name of the Secret in the same namespace (a DNS-1123 subdomain).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// key within the Secret's data holding the PEM bundle.
+	// +optional
+	// +kubebuilder:default=ca.crt
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
 }
 
 // PostgresSecretRef names a Secret and the keys that hold connection
@@ -210,6 +252,7 @@ type PostgresSource struct {
 }
 
 // ObjectStoreConnection says how to reach an S3-compatible bucket.
+// +kubebuilder:validation:XValidation:rule="!has(self.caSecretRef) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify",message="set at most one of caSecretRef (verify against a private CA) and insecureSkipVerify (no verification)",fieldPath=".caSecretRef"
 type ObjectStoreConnection struct {
 	// endpoint is the S3 API URL, such as https://minio.storage:9000. Empty
 	// means AWS S3 in region.
@@ -241,6 +284,13 @@ type ObjectStoreConnection struct {
 	// test setups.
 	// +optional
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+
+	// caSecretRef names a Secret key holding the PEM CA certificates that
+	// sign an https endpoint's certificate, for stores with a private CA.
+	// They replace the system CA bundle for this endpoint. Unset: the
+	// image's system bundle.
+	// +optional
+	CASecretRef *CASecretRef `json:"caSecretRef,omitempty"`
 
 	// credentialsSecretRef names the Secret with the access keys. Unset means
 	// the Job's ambient credentials (for example IRSA).
@@ -308,6 +358,7 @@ type ObjectStoreSource struct {
 }
 
 // HTTPSource reads CSV from an HTTP(S) URL.
+// +kubebuilder:validation:XValidation:rule="!has(self.caSecretRef) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify",message="set at most one of caSecretRef (verify against a private CA) and insecureSkipVerify (no verification)",fieldPath=".caSecretRef"
 type HTTPSource struct {
 	// url of the CSV document, http:// or https://.
 	// +required
@@ -346,6 +397,13 @@ type HTTPSource struct {
 	// test setups.
 	// +optional
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+
+	// caSecretRef names a Secret key holding the PEM CA certificates that
+	// sign an https server's certificate, for servers with a private CA.
+	// They replace the system CA bundle for this URL. Unset: the image's
+	// system bundle.
+	// +optional
+	CASecretRef *CASecretRef `json:"caSecretRef,omitempty"`
 }
 
 // ConfigMapSource reads CSV from one key of a ConfigMap.

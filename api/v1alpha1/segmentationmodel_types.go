@@ -431,6 +431,14 @@ type ObjectStoreSink struct {
 	// +optional
 	// +kubebuilder:default=parquet
 	Format FileFormat `json:"format,omitempty"`
+
+	// keepRuns is how many complete run folders of the model are kept, this
+	// run's included; older ones are deleted after each run publishes.
+	// +optional
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	KeepRuns int32 `json:"keepRuns,omitempty"`
 }
 
 // SegmentationModelSpec declares which customers to analyse, how, and where

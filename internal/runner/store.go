@@ -51,7 +51,7 @@ func (r *Runner) openSink(ctx context.Context, p *runplan.Plan, cfg engine.Confi
 		sc := sources.ObjectStoreConfig(&os.ObjectStore, r.Creds, cfg.Sources[0].Options, "")
 		w, err := objectstore.OpenRun(ctx, objectstore.SinkConfig{
 			Config: sc.Config, Prefix: os.Prefix, Namespace: p.Owner.Namespace, Name: p.Owner.Name,
-			RunID: p.Run, Format: strings.ToLower(os.Format), Columns: cols,
+			RunID: p.Run, Format: strings.ToLower(os.Format), Columns: cols, KeepRuns: os.KeepRuns,
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("open object store sink: %w", err)

@@ -180,6 +180,7 @@ type HTTP struct {
 	TimeoutSeconds     int    `json:"timeoutSeconds,omitempty"`
 	MaxBytes           int64  `json:"maxBytes,omitempty"`
 	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty"`
+	CACertEnv          string `json:"caCertEnv,omitempty"` // env var with the PEM CA bundle
 }
 
 // Postgres is a table or query; credentials come from the named variables.
@@ -193,6 +194,10 @@ type Postgres struct {
 	URIEnv      string `json:"uriEnv,omitempty"`
 	UserEnv     string `json:"userEnv,omitempty"`
 	PasswordEnv string `json:"passwordEnv,omitempty"`
+	CACertEnv   string `json:"caCertEnv,omitempty"` // env var with the PEM CA bundle
+	// StatementTimeoutMillis bounds each statement on the server; 0 leaves
+	// the server's statement_timeout in force.
+	StatementTimeoutMillis int64 `json:"statementTimeoutMillis,omitempty"`
 }
 
 // ObjectStore is an S3-compatible bucket.
@@ -207,6 +212,7 @@ type ObjectStore struct {
 	AccessKeyEnv       string `json:"accessKeyEnv,omitempty"`
 	SecretKeyEnv       string `json:"secretKeyEnv,omitempty"`
 	SessionTokenEnv    string `json:"sessionTokenEnv,omitempty"`
+	CACertEnv          string `json:"caCertEnv,omitempty"` // env var with the PEM CA bundle
 }
 
 // Analysis is what to compute.
@@ -321,6 +327,9 @@ type PostgresSink struct {
 type ObjectStoreSink struct {
 	ObjectStore
 	Format string `json:"format,omitempty"`
+	// KeepRuns is how many complete run folders to keep; 0 means the
+	// sink's default (3).
+	KeepRuns int `json:"keepRuns,omitempty"`
 }
 
 // Outcome is what the runner reports next to the result (KeyOutcome), so

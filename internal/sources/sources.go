@@ -151,7 +151,8 @@ func PostgresConfig(p *runplan.Postgres, creds Creds, opts input.Options, channe
 		URI: creds(p.URIEnv), Host: p.Host, Port: p.Port, Database: p.Database,
 		User: creds(p.UserEnv), Password: creds(p.PasswordEnv), SSLMode: p.SSLMode,
 		Table: p.Table, Query: p.Query, Mapping: opts.Mapping, Channel: channel, Location: opts.Location,
-		ConnectTimeout: 15 * time.Second,
+		ConnectTimeout: 15 * time.Second, CACertPEM: caBundle(creds, p.CACertEnv),
+		StatementTimeout: time.Duration(p.StatementTimeoutMillis) * time.Millisecond,
 	}
 }
 
@@ -161,7 +162,7 @@ func ObjectStoreConfig(o *runplan.ObjectStore, creds Creds, opts input.Options, 
 		Config: objectstore.Config{
 			Endpoint: o.Endpoint, Region: o.Region, PathStyle: o.PathStyle, InsecureSkipVerify: o.InsecureSkipVerify,
 			AccessKey: creds(o.AccessKeyEnv), SecretKey: creds(o.SecretKeyEnv), SessionToken: creds(o.SessionTokenEnv),
-			Bucket: o.Bucket,
+			Bucket: o.Bucket, CACertPEM: caBundle(creds, o.CACertEnv),
 		},
 		Key: o.Key, Prefix: o.Prefix, Options: opts, Channel: channel,
 	}
@@ -186,15 +187,19 @@ func openHTTP(ctx context.Context, h *runplan.HTTP, creds Creds) (io.ReadCloser,
 			}
 		}
 	}
-	c := &http.Client{Timeout: timeout}
-	if h.InsecureSkipVerify {
-		c.Transport = insecureTransport()
+	tr, err := httpTransport(h.InsecureSkipVerify, caBundle(creds, h.CACertEnv))
+	if err != nil {
+		return nil, err
 	}
+	c := &http.Client{Timeout: timeout, Transport: tr}
 	resp, err := c.Do(req)
 	if err != nil {
 		kind := storeerr.ErrUnreachable
 		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Timeout") {
 			kind = storeerr.ErrTimeout
+		}
+		if isTLSError(err) {
+			kind = storeerr.ErrTLS
 		}
 		return nil, storeerr.Redact(fmt.Errorf("GET %s: %w: %w", redactURL(h.URL), kind, unwrapURL(err)), secrets...)
 	}

@@ -46,7 +46,9 @@ type Config struct {
 	DisableTLS bool
 	// InsecureSkipVerify turns certificate verification off; it must be chosen explicitly.
 	InsecureSkipVerify bool
-	// CACertPEM is the PEM CA bundle to verify the endpoint with; nil uses the system pool.
+	// CACertPEM is the PEM CA bundle to verify the endpoint with; nil uses the
+	// system pool. A non-nil bundle without a certificate is refused
+	// (ErrInvalidConfig), so an empty Secret key never falls back silently.
 	CACertPEM []byte
 	Region    string // default us-east-1
 	PathStyle bool   // bucket in the path rather than the host name (MinIO, most on-prem stores)
@@ -142,7 +144,7 @@ func (c *Config) client() (*minio.Client, error) {
 	}
 	if secure {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // only when explicitly configured
-		if len(c.CACertPEM) > 0 {
+		if c.CACertPEM != nil {
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(c.CACertPEM) {
 				return nil, fmt.Errorf("%w: caCert holds no PEM certificate", ErrInvalidConfig)

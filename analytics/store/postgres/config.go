@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
@@ -88,7 +89,9 @@ type Config struct {
 	// SSLMode is disable, require, verify-ca or verify-full. Empty takes the
 	// URI's sslmode, else verify-full: verification is on unless turned off.
 	SSLMode string
-	// CACertPEM is the PEM CA bundle to verify the server with; nil uses the system pool.
+	// CACertPEM is the PEM CA bundle to verify the server with; nil uses the
+	// system pool. A non-nil bundle without a certificate is refused
+	// (ErrInvalidConfig), so an empty Secret key never falls back silently.
 	CACertPEM []byte
 
 	// Exactly one of Table ("name" or "schema.name") and Query (one read-only SELECT).
@@ -234,7 +237,7 @@ func (c *Config) tlsConfig(mode, host string) (*tls.Config, error) {
 		return nil, nil
 	}
 	var pool *x509.CertPool
-	if len(c.CACertPEM) > 0 {
+	if c.CACertPEM != nil {
 		pool = x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(c.CACertPEM) {
 			return nil, fmt.Errorf("%w: caCert holds no PEM certificate", ErrInvalidConfig)
@@ -291,5 +294,18 @@ func (c *Config) connect(ctx context.Context) (*pgx.Conn, error) {
 
 // wrap classifies a driver error and removes secrets from its text.
 func (c *Config) wrap(ctx context.Context, op string, err error) error {
-	return storeerr.Redact(classify(ctx, "postgres: "+op, err), c.secrets()...)
+	e := classify(ctx, "postgres: "+op, err)
+	if c.StatementTimeout > 0 && isStatementTimeout(err) {
+		// Name the configured limit, so the fix (a larger statementTimeout,
+		// or a narrower window or query) is obvious.
+		e = fmt.Errorf("%w (the statement ran longer than statementTimeout %s)", e, c.StatementTimeout)
+	}
+	return storeerr.Redact(e, c.secrets()...)
+}
+
+// isStatementTimeout recognises the server cancelling a statement for
+// exceeding statement_timeout (SQLSTATE 57014 is also a user's cancel).
+func isStatementTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "57014" && strings.Contains(pgErr.Message, "statement timeout")
 }

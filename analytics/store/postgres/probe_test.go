@@ -164,6 +164,9 @@ func TestTimeoutAndCancel(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("statement timeout: err = %v, want ErrTimeout", err)
 	}
+	if !strings.Contains(err.Error(), "statementTimeout 200ms") {
+		t.Errorf("statement timeout: %q does not name the configured limit", err)
+	}
 	cfg.StatementTimeout = 0
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
