@@ -213,8 +213,8 @@ func TestStoresPostgresModel(t *testing.T) {
 		t.Errorf("crm_results_runs = %v", got)
 	}
 
-	// CLV needs purchase days: they are pushed down too (History), and the
-	// fit on them equals the file path's.
+	// CLV needs purchase days: the database condenses them per customer
+	// around the calibration end, and the fit equals the file path's.
 	clv := pgModel(ns, "clv", "warehouse", "", asOf)
 	clv.Spec.Method = crmv1.Method{Type: crmv1.MethodCLV}
 	clv.Spec.Output.Store = nil

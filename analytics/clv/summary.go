@@ -59,52 +59,88 @@ func SummaryFrom(c customer.Customer, calibrationEnd time.Time, unit TimeUnit) (
 }
 
 func summaryFromHistory(h []customer.DayAmount, end customer.Day, unitDays float64) (s Summary, ok bool, err error) {
-	if len(h) == 0 || h[0].Day > end {
-		return Summary{}, false, nil
+	ds, err := Condense(h, end)
+	if err != nil {
+		return Summary{}, false, err
 	}
-	first := h[0].Day
-	last := first
-	var repeatSpend float64
-	prev := first - 1
+	s, ok = summaryOf(ds, end, unitDays)
+	return s, ok, nil
+}
+
+// Condense reduces an ascending purchase-day history to the figures a fit
+// needs around the calibration end day (inclusive). A database computes the
+// same in SQL (see the postgres pushdown), so only they need to travel.
+func Condense(h []customer.DayAmount, end customer.Day) (customer.DaySummary, error) {
+	var ds customer.DaySummary
+	if len(h) == 0 {
+		return ds, nil
+	}
+	ds.First, ds.LastCal = h[0].Day, h[0].Day
+	ds.FirstSpend = h[0].Amount
+	prev := h[0].Day - 1
 	for _, d := range h {
 		if d.Day <= prev {
-			return Summary{}, false, fmt.Errorf("clv: history not ascending by day at %s", d.Day.Time().Format("2006-01-02"))
+			return customer.DaySummary{}, fmt.Errorf("clv: history not ascending by day at %s", d.Day.Time().Format("2006-01-02"))
 		}
 		prev = d.Day
-		amt := d.Amount.Float()
 		if d.Day > end {
-			s.Holdout++
-			s.HoldoutSpend += amt
+			ds.HoldoutDays++
+			ds.HoldoutSpend += d.Amount
 			continue
 		}
-		s.Historic += amt
-		if d.Day != first {
-			s.X++
-			repeatSpend += amt
-			last = d.Day
-		}
+		ds.CalDays++
+		ds.CalSpend += d.Amount
+		ds.LastCal = d.Day
 	}
-	s.Tx = float64(last-first) / unitDays
-	s.T = float64(end-first) / unitDays
+	return ds, nil
+}
+
+// summaryOf converts a condensed history to the fit's units. Sums stay
+// Money until here, so the pushdown and the file path give identical floats.
+func summaryOf(ds customer.DaySummary, end customer.Day, unitDays float64) (s Summary, ok bool) {
+	if ds.CalDays == 0 {
+		return Summary{}, false
+	}
+	s.X = int(ds.CalDays) - 1
+	s.Tx = float64(ds.LastCal-ds.First) / unitDays
+	s.T = float64(end-ds.First) / unitDays
 	if s.X > 0 {
-		s.Monetary = repeatSpend / float64(s.X)
+		s.Monetary = (ds.CalSpend - ds.FirstSpend).Float() / float64(s.X)
 	}
-	return s, true, nil
+	s.Historic = ds.CalSpend.Float()
+	s.Holdout = int(ds.HoldoutDays)
+	s.HoldoutSpend = ds.HoldoutSpend.Float()
+	return s, true
 }
 
 // Summaries builds the summaries of every customer of set that entered before
-// the calibration end. ids[i] is the customer ID of sums[i].
+// the calibration end. ids[i] is the customer ID of sums[i]. A set that
+// carries condensed summaries (Set.SummaryEnd) is used as it is; it must have
+// been condensed at the same calibration end day.
 func Summaries(set *customer.Set, calibrationEnd time.Time, unit TimeUnit) (ids []string, sums []Summary, err error) {
 	days, err := unit.Days()
 	if err != nil {
 		return nil, nil, err
 	}
 	end := customer.DayOf(calibrationEnd)
+	if set.SummaryEnd != nil && *set.SummaryEnd != end {
+		return nil, nil, fmt.Errorf("clv: the customer set was summarised at calibration end %s, the analysis asks for %s",
+			set.SummaryEnd.Time().Format(time.DateOnly), end.Time().Format(time.DateOnly))
+	}
 	for i := range set.Customers {
 		c := &set.Customers[i]
-		s, ok, err := summaryFromHistory(c.History, end, days)
-		if err != nil {
-			return nil, nil, fmt.Errorf("customer %d: %w", i, err)
+		var s Summary
+		var ok bool
+		switch {
+		case set.SummaryEnd != nil && c.Summary != nil:
+			s, ok = summaryOf(*c.Summary, end, days)
+		case set.SummaryEnd != nil && len(c.History) == 0:
+			return nil, nil, fmt.Errorf("clv: customer %d has neither a summary nor a purchase history", i)
+		default:
+			s, ok, err = summaryFromHistory(c.History, end, days)
+			if err != nil {
+				return nil, nil, fmt.Errorf("customer %d: %w", i, err)
+			}
 		}
 		if ok {
 			ids = append(ids, c.ID)

@@ -42,6 +42,23 @@ type Customer struct {
 	// History holds one entry per purchase day, ascending, when the build was
 	// asked to keep it (CLV, lifecycle transitions, cohorts, VIP baselines).
 	History []DayAmount
+	// Summary condenses the purchase days around Set.SummaryEnd instead of
+	// History: a database pushdown for CLV fills it so one row per customer
+	// travels. Nil when the set carries no summaries.
+	Summary *DaySummary
+}
+
+// DaySummary is what a CLV fit needs of one customer's purchase days (same-day
+// purchases merged, as in History), split at a calibration end day, inclusive.
+// Spend is exact Money, summed before any conversion to float.
+type DaySummary struct {
+	First        Day       // first purchase day (may lie after the end)
+	LastCal      Day       // last purchase day on or before the end
+	CalDays      int32     // purchase days on or before the end, First included; 0 when First is after it
+	CalSpend     txn.Money // spend of those days
+	FirstSpend   txn.Money // spend of the first purchase day
+	HoldoutDays  int32     // purchase days after the end
+	HoldoutSpend txn.Money // their spend
 }
 
 // Set is the result of one aggregation run over all sources of a model.
@@ -54,6 +71,9 @@ type Set struct {
 	Rejected     map[txn.RejectReason]int64 // rejected rows by reason
 	Samples      []txn.RejectSample         // first few rejected rows per reason
 	Daily        []DailyRevenue             // revenue per calendar day, ascending
+	// SummaryEnd is the calibration end day of every Customer.Summary; nil
+	// when the set carries none.
+	SummaryEnd *Day
 }
 
 // DailyRevenue is the total accepted revenue of one calendar day, for forecasts.

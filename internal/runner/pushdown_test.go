@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 
+	"github.com/crmlens/crmlens/analytics/clean"
 	"github.com/crmlens/crmlens/analytics/engine"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
 	"github.com/crmlens/crmlens/internal/runplan"
@@ -62,5 +64,27 @@ func TestPushdownOnlyWhereAggregatesSuffice(t *testing.T) {
 				t.Errorf("error %v: want an Unreachable source failure", err)
 			}
 		})
+	}
+}
+
+// The CLV pushdown condenses purchase days at the end the engine's CLV
+// method resolves: the calibration end, else the as-of, else (zero) the
+// latest purchase day, which the database finds itself.
+func TestCLVCalibrationEnd(t *testing.T) {
+	end := time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC)
+	asOf := time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		cfg  engine.Config
+		want time.Time
+	}{
+		{"calibration end", engine.Config{CalibrationEnd: end, AsOf: asOf}, end},
+		{"as-of", engine.Config{AsOf: asOf}, asOf},
+		{"as-of of the rules", engine.Config{Rules: clean.Rules{AsOf: asOf}}, asOf},
+		{"neither", engine.Config{}, time.Time{}},
+	} {
+		if got := clvCalibrationEnd(tc.cfg); !got.Equal(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/crmlens/crmlens/analytics/customer"
 	"github.com/crmlens/crmlens/analytics/engine"
@@ -95,15 +96,33 @@ func (r *Runner) pushdownSet(ctx context.Context, p *runplan.Plan, cfg engine.Co
 	if rules.AsOf.IsZero() {
 		rules.AsOf = cfg.AsOf
 	}
-	// CLV fits on repeat purchase days; campaign KPIs look at purchase days too.
-	history := cfg.Method == engine.CLV || cfg.Contacts != nil
-	set, err := postgres.Aggregate(ctx, sources.PostgresConfig(src.Postgres, r.Creds, opts, src.Channel),
-		postgres.AggregateOptions{Rules: rules, History: history})
+	// Campaign KPIs look at purchase days, so they need History (from which
+	// CLV summarises too); CLV alone gets its per-customer summaries computed
+	// in SQL, at the calibration end the engine will use.
+	history := cfg.Contacts != nil
+	agg := postgres.AggregateOptions{Rules: rules, History: history}
+	if cfg.Method == engine.CLV && !history {
+		agg.CLV, agg.CalibrationEnd = true, clvCalibrationEnd(cfg)
+	}
+	set, err := postgres.Aggregate(ctx, sources.PostgresConfig(src.Postgres, r.Creds, opts, src.Channel), agg)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: aggregate in the database: %w", src.Name, err)
 	}
 	r.Log.Info("per-customer aggregation pushed down to the database", "source", src.Name, "customers", len(set.Customers), "rows", set.Rows)
 	return set, nil
+}
+
+// clvCalibrationEnd is the calibration end the engine's CLV method resolves
+// before it sees the set: the configured end, else the as-of. Zero leaves it
+// to the database, as the latest purchase day (the engine's as-of then).
+func clvCalibrationEnd(cfg engine.Config) time.Time {
+	switch {
+	case !cfg.CalibrationEnd.IsZero():
+		return cfg.CalibrationEnd
+	case !cfg.AsOf.IsZero():
+		return cfg.AsOf
+	}
+	return cfg.Rules.AsOf
 }
 
 // probeLazySources checks the postgres transaction sources the raw-row path

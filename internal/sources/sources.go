@@ -13,13 +13,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/sample"
+	"github.com/crmlens/crmlens/analytics/store/httpsource"
 	"github.com/crmlens/crmlens/analytics/store/objectstore"
 	"github.com/crmlens/crmlens/analytics/store/postgres"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
@@ -125,10 +124,16 @@ func Build(ctx context.Context, s runplan.Source, creds Creds, cm ConfigMapReade
 		}
 		return []input.Source{input.BytesSource(s.Name, data, opts, s.Channel)}, nil
 	case s.HTTP != nil:
-		h := s.HTTP
-		return []input.Source{input.ReaderSource(s.Name, func() (io.ReadCloser, error) {
-			return openHTTP(ctx, h, creds)
-		}, opts, s.Channel)}, nil
+		hc, err := HTTPConfig(s.HTTP, creds, opts, s.Channel)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		src, err := httpsource.Source(ctx, hc)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		src.Name = s.Name // httpsource names it by its URL; the run names sources as the plan does
+		return []input.Source{src}, nil
 	case s.Postgres != nil:
 		src, err := postgres.Source(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
 		if err != nil {
@@ -168,105 +173,23 @@ func ObjectStoreConfig(o *runplan.ObjectStore, creds Creds, opts input.Options, 
 	}
 }
 
-func openHTTP(ctx context.Context, h *runplan.HTTP, creds Creds) (io.ReadCloser, error) {
-	timeout := time.Duration(h.TimeoutSeconds) * time.Second
-	if timeout <= 0 {
-		timeout = 60 * time.Second
+// HTTPConfig maps a plan source to the HTTP store's configuration. The
+// headers come from the credential named by HeadersEnv, one "Name: value" per
+// line; a zero timeout leaves httpsource's default.
+func HTTPConfig(h *runplan.HTTP, creds Creds, opts input.Options, channel string) (httpsource.Config, error) {
+	cfg := httpsource.Config{
+		URL: h.URL, Timeout: time.Duration(h.TimeoutSeconds) * time.Second, MaxBytes: h.MaxBytes,
+		InsecureSkipVerify: h.InsecureSkipVerify, CACertPEM: caBundle(creds, h.CACertEnv),
+		Options: opts, Channel: channel,
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: url: %v", storeerr.ErrInvalidConfig, err)
-	}
-	var secrets []string
 	if h.HeadersEnv != "" {
-		for _, line := range strings.Split(creds(h.HeadersEnv), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if ok && strings.TrimSpace(k) != "" {
-				req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-				secrets = append(secrets, strings.TrimSpace(v))
-			}
+		hdr, err := httpsource.ParseHeaders(creds(h.HeadersEnv))
+		if err != nil {
+			return cfg, err
 		}
+		cfg.Headers = hdr
 	}
-	tr, err := httpTransport(h.InsecureSkipVerify, caBundle(creds, h.CACertEnv))
-	if err != nil {
-		return nil, err
-	}
-	c := &http.Client{Timeout: timeout, Transport: tr}
-	resp, err := c.Do(req)
-	if err != nil {
-		kind := storeerr.ErrUnreachable
-		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Timeout") {
-			kind = storeerr.ErrTimeout
-		}
-		if isTLSError(err) {
-			kind = storeerr.ErrTLS
-		}
-		return nil, storeerr.Redact(fmt.Errorf("GET %s: %w: %w", redactURL(h.URL), kind, unwrapURL(err)), secrets...)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		resp.Body.Close()
-		kind := storeerr.ErrBadStatus
-		switch resp.StatusCode {
-		case http.StatusUnauthorized:
-			kind = storeerr.ErrAuthFailed
-		case http.StatusForbidden:
-			kind = storeerr.ErrPermission
-		case http.StatusNotFound:
-			kind = storeerr.ErrNotFound
-		}
-		return nil, fmt.Errorf("GET %s: HTTP %d: %w", redactURL(h.URL), resp.StatusCode, kind)
-	}
-	max := h.MaxBytes
-	if max <= 0 {
-		max = 1 << 30
-	}
-	return &limited{rc: resp.Body, left: max}, nil
-}
-
-type limited struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (l *limited) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		// One byte over the limit proves the body is larger: fail, never truncate.
-		var one [1]byte
-		if n, _ := l.rc.Read(one[:]); n > 0 {
-			return 0, fmt.Errorf("response body: %w", storeerr.ErrTooLarge)
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.rc.Read(p)
-	l.left -= int64(n)
-	return n, err
-}
-
-func (l *limited) Close() error { return l.rc.Close() }
-
-// redactURL drops user info and query (which may carry tokens) from a URL.
-func redactURL(u string) string {
-	if i := strings.Index(u, "?"); i >= 0 {
-		u = u[:i] + "?…"
-	}
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.Index(u[i+3:], "@"); j >= 0 && !strings.Contains(u[i+3:i+3+j], "/") {
-			u = u[:i+3] + u[i+3+j+1:]
-		}
-	}
-	return u
-}
-
-func unwrapURL(err error) error {
-	if u, ok := err.(interface{ Unwrap() error }); ok {
-		if in := u.Unwrap(); in != nil {
-			return in
-		}
-	}
-	return err
+	return cfg, nil
 }
 
 // ProbeResult is what a probe saw.

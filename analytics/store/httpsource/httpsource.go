@@ -29,6 +29,7 @@ var (
 	ErrUnreachable    = storeerr.ErrUnreachable
 	ErrTLS            = storeerr.ErrTLS
 	ErrNotFound       = storeerr.ErrNotFound
+	ErrPermission     = storeerr.ErrPermission
 	ErrTimeout        = storeerr.ErrTimeout
 	ErrTooLarge       = storeerr.ErrTooLarge
 	ErrBadStatus      = storeerr.ErrBadStatus
@@ -45,6 +46,10 @@ type Config struct {
 	// and "Bearer …". HeaderName defaults to Authorization when a value is given.
 	HeaderName  string
 	HeaderValue string
+	// Headers are further request headers (see ParseHeaders); their values are
+	// secret like HeaderValue: never in messages, dropped on a redirect to
+	// another host.
+	Headers http.Header
 	// Timeout bounds one whole download, body included; 0 means 10 minutes.
 	Timeout time.Duration
 	// MaxBytes is the largest body accepted (after any Content-Encoding the
@@ -69,6 +74,9 @@ func (c *Config) safeURL() string {
 
 func (c *Config) secrets() []string {
 	s := []string{c.HeaderValue}
+	for _, vs := range c.Headers {
+		s = append(s, vs...)
+	}
 	if u, err := url.Parse(c.URL); err == nil {
 		if p, ok := u.User.Password(); ok {
 			s = append(s, p)
@@ -91,16 +99,45 @@ func (c *Config) validate() (*url.URL, error) {
 	if strings.ContainsAny(c.HeaderName, " :\r\n") || strings.ContainsAny(c.HeaderValue, "\r\n") {
 		return nil, fmt.Errorf("%w: header name or value has forbidden characters", ErrInvalidConfig)
 	}
+	for k, vs := range c.Headers {
+		if k == "" || strings.ContainsAny(k, " :\r\n") {
+			return nil, fmt.Errorf("%w: header name %q has forbidden characters", ErrInvalidConfig, k)
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n") {
+				return nil, fmt.Errorf("%w: header %s: value has forbidden characters", ErrInvalidConfig, k)
+			}
+		}
+	}
 	return u, nil
+}
+
+// ParseHeaders reads request headers given one "Name: value" per line, the
+// form a Secret holds them in. Blank lines are skipped; a line without a
+// colon is an error that names its number, never its text (it may be a token).
+func ParseHeaders(text string) (http.Header, error) {
+	h := http.Header{}
+	for i, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("%w: headers line %d is not of the form \"Name: value\"", ErrInvalidConfig, i+1)
+		}
+		h.Add(k, strings.TrimSpace(v))
+	}
+	return h, nil
 }
 
 func (c *Config) client() (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // explicit opt-in only
-	if len(c.CACertPEM) > 0 {
+	if c.CACertPEM != nil {                                                                   // named but empty is refused, never the system pool
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(c.CACertPEM) {
-			return nil, fmt.Errorf("%w: caCert holds no PEM certificate", ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: caSecretRef holds no PEM certificate", ErrInvalidConfig)
 		}
 		tc.RootCAs = pool
 	}
@@ -114,6 +151,9 @@ func (c *Config) client() (*http.Client, error) {
 			}
 			if req.URL.Host != via[0].URL.Host {
 				req.Header.Del(c.headerName())
+				for k := range c.Headers {
+					req.Header.Del(k)
+				}
 			}
 			return nil
 		},
@@ -167,13 +207,17 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("status %d %s", e.code, http.StatusText(e.code))
 }
 
-// Is maps the status to the storeerr kinds (ErrBadStatus always).
+// Is maps the status to the storeerr kinds (ErrBadStatus always): 401 is a
+// refused credential, 403 a missing right, 502/503/504 a server that cannot
+// be reached behind its proxy.
 func (e *statusError) Is(target error) bool {
 	switch target {
 	case ErrBadStatus:
 		return true
 	case ErrAuthFailed:
-		return e.code == http.StatusUnauthorized || e.code == http.StatusForbidden
+		return e.code == http.StatusUnauthorized
+	case ErrPermission:
+		return e.code == http.StatusForbidden
 	case ErrNotFound:
 		return e.code == http.StatusNotFound || e.code == http.StatusGone
 	case ErrUnreachable:
@@ -210,10 +254,16 @@ func (c *Config) open(ctx context.Context) (io.ReadCloser, error) {
 		cancel()
 		return nil, fmt.Errorf("%w: request for %s", ErrInvalidConfig, c.safeURL())
 	}
+	req.Header.Set("Accept", "text/csv, application/octet-stream;q=0.9, */*;q=0.5")
+	for k, vs := range c.Headers { // the configured headers win over the default Accept
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 	if c.HeaderValue != "" {
 		req.Header.Set(c.headerName(), c.HeaderValue)
 	}
-	req.Header.Set("Accept", "text/csv, application/octet-stream;q=0.9, */*;q=0.5")
 	resp, err := cl.Do(req)
 	if err != nil {
 		cancel()
@@ -297,7 +347,8 @@ func (firstRow) Record(*input.Record) error             { return errStop }
 func (firstRow) Reject(int64, txn.RejectReason, string) {}
 
 // Probe fetches the URL and parses the header and first row. Errors wrap
-// ErrAuthFailed (401/403), ErrNotFound (404/410), ErrUnreachable, ErrTLS,
+// ErrAuthFailed (401), ErrPermission (403), ErrNotFound (404/410),
+// ErrUnreachable (no connection, 502/503/504), ErrTLS,
 // ErrTimeout, ErrTooLarge, ErrBadStatus (any non-2xx), ErrSchemaMismatch or
 // ErrInvalidConfig.
 func Probe(ctx context.Context, cfg Config) error {

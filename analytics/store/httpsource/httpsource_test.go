@@ -62,6 +62,10 @@ func handler(body []byte) http.Handler {
 		}
 	})
 	mux.HandleFunc("/missing", http.NotFound)
+	mux.HandleFunc("/forbidden", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no read right", http.StatusForbidden) })
+	mux.HandleFunc("/busy", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	})
 	mux.HandleFunc("/boom", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "oops "+r.Header.Get("Authorization"), 500)
 	})
@@ -100,6 +104,8 @@ func TestSourceAndErrors(t *testing.T) {
 		{name: "no token", cfg: Config{URL: srv.URL + "/data.csv"}, want: ErrAuthFailed, reason: "AuthFailed", status: 401},
 		{name: "wrong token", cfg: Config{URL: srv.URL + "/data.csv?sig=query-s3cret", HeaderValue: "Bearer wrong-t0ken"}, want: ErrAuthFailed, reason: "AuthFailed", status: 401},
 		{name: "not found", cfg: Config{URL: srv.URL + "/missing"}, want: ErrNotFound, reason: "NotFound", status: 404},
+		{name: "forbidden", cfg: Config{URL: srv.URL + "/forbidden", HeaderValue: token}, want: ErrPermission, reason: "PermissionDenied", status: 403},
+		{name: "unavailable", cfg: Config{URL: srv.URL + "/busy"}, want: ErrUnreachable, reason: "Unreachable", status: 503},
 		{name: "server error", cfg: Config{URL: srv.URL + "/boom", HeaderValue: token}, want: ErrBadStatus, reason: "BadStatus", status: 500},
 		{name: "too large, streamed", cfg: Config{URL: srv.URL + "/big", MaxBytes: 3 * int64(len(body))}, want: ErrTooLarge, reason: "TooLarge", probeOK: true},
 		{name: "too large, by Content-Length", cfg: Config{URL: srv.URL + "/data.csv", HeaderValue: token, MaxBytes: 100}, want: ErrTooLarge, reason: "TooLarge"},
@@ -179,5 +185,56 @@ func TestLimitExactlyReached(t *testing.T) {
 		if !tt.fail && (!bytes.Equal(b, body) || BytesRead(rc) != int64(len(body))) {
 			t.Errorf("limit %d: read %d bytes (counted %d)", tt.limit, len(b), BytesRead(rc))
 		}
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	var got []http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Clone())
+		io.WriteString(w, "customer_id,order_id,timestamp,amount\nc1,o1,2024-01-01,1.00\n")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Clone())
+		if r.URL.Path == "/away" { // another host (port): the secrets must stay behind
+			http.Redirect(w, r, other.URL+"/x.csv", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "customer_id,order_id,timestamp,amount\nc1,o1,2024-01-01,1.00\n")
+	}))
+	defer srv.Close()
+
+	h, err := ParseHeaders("Authorization: Bearer s3cr3t-t0ken\r\n\n  X-Api-Key :k3y-s3cret \nAccept: text/plain\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/here", "/away"} {
+		got = nil
+		if err := Probe(context.Background(), Config{URL: srv.URL + path, Headers: h}); err != nil {
+			t.Fatal(err)
+		}
+		first := got[0]
+		if first.Get("Authorization") != token || first.Get("X-Api-Key") != "k3y-s3cret" || first.Get("Accept") != "text/plain" {
+			t.Errorf("%s: sent %v", path, first)
+		}
+		if path == "/away" {
+			if len(got) != 2 || got[1].Get("Authorization") != "" || got[1].Get("X-Api-Key") != "" {
+				t.Errorf("redirect to another host: sent %v", got[1:])
+			}
+		}
+	}
+	for _, bad := range []string{"Bearer s3cr3t-t0ken", ": s3cr3t-t0ken", "X Key: s3cr3t-t0ken"} {
+		_, err := ParseHeaders("Accept: text/csv\n" + bad)
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "line 2") || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("ParseHeaders(%q) = %v, want an InvalidConfig error naming line 2 only", bad, err)
+		}
+	}
+	// A server that fails reflects nothing secret into the error.
+	boom := httptest.NewServer(handler(data(1)))
+	defer boom.Close()
+	err = Probe(context.Background(), Config{URL: boom.URL + "/boom", Headers: h})
+	if !errors.Is(err, ErrBadStatus) || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "t0ken") {
+		t.Errorf("Probe = %v", err)
 	}
 }

@@ -27,6 +27,15 @@ type AggregateOptions struct {
 	// breakdowns, VIP preferences). Off, they stay empty and the server saves
 	// a per-customer DISTINCT.
 	Channels bool
+	// CLV asks for each customer's purchase days condensed in SQL around the
+	// calibration end (Customer.Summary, Set.SummaryEnd): what a BG/NBD and
+	// Gamma-Gamma fit needs, in one row per customer instead of one per
+	// purchase day (History).
+	CLV bool
+	// CalibrationEnd is the CLV calibration end: its calendar day in its own
+	// location, inclusive, as clv.Summaries takes it. Zero means the latest
+	// purchase day, which is the engine's default when no as-of is declared.
+	CalibrationEnd time.Time
 }
 
 // pushdownQuery builds the single-scan aggregation in up to three levels: the
@@ -47,7 +56,7 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	var b builder
 	e := cfg.exprs(s, &b)
 	dedupe := opts.Rules.DedupeOrders && s.has(fOrder)
-	needDay := opts.History || opts.Daily
+	needDay := opts.History || opts.Daily || opts.CLV
 	chans := s.has(fChannel) && opts.Channels
 
 	l1 := []string{e.cust + " AS k", e.order + " AS o", e.instant + " AS t", e.money + " AS a", e.gift + " AS g"}
@@ -112,7 +121,7 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	gs, d, group := "1", "NULL::integer", " GROUP BY k" // 1 = gsCustomer
 	if needDay {
 		sets := []string{"(k)"}
-		if opts.History {
+		if opts.History || opts.CLV {
 			sets = append(sets, "(k, d)")
 		}
 		if opts.Daily {
@@ -131,8 +140,42 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	for _, r := range reasons {
 		sel = append(sel, "count(*) FILTER (WHERE r = "+strconv.Itoa(reasonCode(r))+")")
 	}
-	sql, args := b.finish("SELECT " + strings.Join(sel, ", ") + " FROM (SELECT " + strings.Join(keyed, ", ") + " FROM " + rows + ") AS z" + group)
+	agg := "SELECT " + strings.Join(sel, ", ") + " FROM (SELECT " + strings.Join(keyed, ", ") + " FROM " + rows + ") AS z" + group
+	if opts.CLV {
+		agg = clvQuery(agg, len(reasons), opts, &b)
+	}
+	sql, args := b.finish(agg)
 	return sql, args, reasons, nil
+}
+
+// clvQuery condenses the customer-day groups of agg per customer around the
+// calibration end and joins the result onto the customer rows, so the
+// customer-day rows stay on the server (unless History asks for them too).
+// agg is read once; its output, one row per customer-day, is what the
+// server keeps for the join. The condensed columns are those of
+// customer.DaySummary, then the end day itself.
+func clvQuery(agg string, nReasons int, opts AggregateOptions, b *builder) string {
+	cols := []string{"gs", "k", "d", "n", "tmin", "tmax", "orders", "rev", "prev", "np", "chans"}
+	for i := range nReasons {
+		cols = append(cols, "r"+strconv.Itoa(i))
+	}
+	end := "max(d) OVER ()" // the latest purchase day of all customers
+	if !opts.CalibrationEnd.IsZero() {
+		end = b.arg(int32(customer.DayOf(opts.CalibrationEnd))) + "::integer"
+	}
+	// Purchase days only (np > 0), as History: a refund-only day is no purchase day.
+	days := "SELECT k, d, prev, min(d) OVER (PARTITION BY k) AS f, " + end + " AS e FROM g WHERE gs = " +
+		strconv.Itoa(gsCustomerDay) + " AND k IS NOT NULL AND np > 0"
+	per := "SELECT k, min(f) AS f, max(d) FILTER (WHERE d <= e) AS lc, count(*) FILTER (WHERE d <= e) AS cd, " +
+		"COALESCE(sum(prev) FILTER (WHERE d <= e), 0)::bigint AS cs, COALESCE(sum(prev) FILTER (WHERE d = f), 0)::bigint AS fs, " +
+		"count(*) FILTER (WHERE d > e) AS hd, COALESCE(sum(prev) FILTER (WHERE d > e), 0)::bigint AS hs, min(e) AS e " +
+		"FROM (" + days + ") AS dd GROUP BY k"
+	sql := "WITH g (" + strings.Join(cols, ", ") + ") AS (" + agg + ") SELECT g.*, s.f, s.lc, s.cd, s.cs, s.fs, s.hd, s.hs, s.e " +
+		"FROM g LEFT JOIN (" + per + ") AS s ON g.gs = " + strconv.Itoa(gsCustomer) + " AND g.k = s.k"
+	if !opts.History {
+		sql += " WHERE g.gs <> " + strconv.Itoa(gsCustomerDay)
+	}
+	return sql
 }
 
 // Aggregate pushes the per-customer aggregation of the source down to the
@@ -144,43 +187,50 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 //   - Samples is empty: SQL rows have no line numbers to point at.
 //   - Daily and channels are filled only when asked for (AggregateOptions).
 //
-// Only one row per customer (and per customer-day with History) travels.
+// Only one row per customer (and per customer-day with History) travels;
+// CLV summaries ride on the customer rows.
 func Aggregate(ctx context.Context, cfg Config, opts AggregateOptions) (*customer.Set, error) {
+	set, _, err := aggregateRows(ctx, cfg, opts)
+	return set, err
+}
+
+// aggregateRows is Aggregate, also returning how many rows the query sent.
+func aggregateRows(ctx context.Context, cfg Config, opts AggregateOptions) (*customer.Set, int64, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := opts.Rules.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: cleaning rules: %w", ErrInvalidConfig, err)
+		return nil, 0, fmt.Errorf("%w: cleaning rules: %w", ErrInvalidConfig, err)
 	}
 	conn, err := cfg.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	// A read-only, repeatable-read transaction: the query cannot write, and every
 	// statement sees one snapshot.
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, cfg.wrap(ctx, "begin", err)
+		return nil, 0, cfg.wrap(ctx, "begin", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; nothing to keep
 	s, err := cfg.describe(ctx, conn)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	sql, args, reasons, err := cfg.pushdownQuery(s, opts)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, cfg.wrap(ctx, "aggregate query", err)
+		return nil, 0, cfg.wrap(ctx, "aggregate query", err)
 	}
-	set, err := cfg.collect(rows, opts, s, reasons)
+	set, n, err := cfg.collect(rows, opts, s, reasons)
 	if err != nil {
-		return nil, cfg.wrap(ctx, "aggregate query", err)
+		return nil, n, cfg.wrap(ctx, "aggregate query", err)
 	}
-	return set, nil
+	return set, n, nil
 }
 
 // grouping bits of GROUPING(k, d): a set bit means "not grouped by".
@@ -196,10 +246,28 @@ type acc struct {
 	has      bool // at least one purchase (refund-only customers are left out)
 }
 
-func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reasons []txn.RejectReason) (*customer.Set, error) {
+// clvCols are the condensed columns clvQuery appends; NULL on rows other
+// than a purchasing customer's.
+type clvCols struct {
+	first, lastCal, end  *int32
+	calDays, holdoutDays *int64
+	calSpend, firstSpend *int64
+	holdoutSpend         *int64
+}
+
+func (c *clvCols) dest() []any {
+	return []any{&c.first, &c.lastCal, &c.calDays, &c.calSpend, &c.firstSpend, &c.holdoutDays, &c.holdoutSpend, &c.end}
+}
+
+// collect reads the aggregation rows into a Set; n counts the rows received.
+func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reasons []txn.RejectReason) (*customer.Set, int64, error) {
 	defer rows.Close()
 	set := &customer.Set{Rejected: map[txn.RejectReason]int64{}}
+	var received int64
 	var accs []acc
+	var sums []customer.DaySummary // accs[i].c.Summary points into it, once it stops growing
+	var sumOf []int                // index into sums per acc, -1 without one
+	var cc clvCols
 	type dayRow struct {
 		cust string
 		da   customer.DayAmount
@@ -223,9 +291,14 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 			chans                []*string
 		)
 		dest := append([]any{&gs, &k, &d, &n, &first, &last, &orders, &revenue, &purchRev, &purchases, &chans}, rejDest...)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+		if opts.CLV {
+			cc = clvCols{}
+			dest = append(dest, cc.dest()...)
 		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, received, err
+		}
+		received++
 		switch gs {
 		case gsCustomer:
 			set.Rows += n
@@ -249,6 +322,21 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 				}
 			}
 			accs = append(accs, *a)
+			if opts.CLV {
+				sumOf = append(sumOf, -1)
+				if cc.first != nil {
+					sumOf[len(sumOf)-1] = len(sums)
+					sums = append(sums, customer.DaySummary{
+						First: customer.Day(*cc.first), LastCal: customer.Day(deref(cc.lastCal, *cc.first)),
+						CalDays: int32(*cc.calDays), CalSpend: txn.Money(*cc.calSpend), FirstSpend: txn.Money(*cc.firstSpend),
+						HoldoutDays: int32(*cc.holdoutDays), HoldoutSpend: txn.Money(*cc.holdoutSpend),
+					})
+					if set.SummaryEnd == nil {
+						e := customer.Day(*cc.end)
+						set.SummaryEnd = &e
+					}
+				}
+			}
 		case gsCustomerDay:
 			if k == nil || d == nil || purchases == 0 {
 				continue
@@ -262,7 +350,18 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, received, err
+	}
+	if opts.CLV {
+		for i, j := range sumOf {
+			if j >= 0 {
+				accs[i].c.Summary = &sums[j]
+			}
+		}
+		if set.SummaryEnd == nil && !opts.CalibrationEnd.IsZero() { // no purchase at all
+			e := customer.DayOf(opts.CalibrationEnd)
+			set.SummaryEnd = &e
+		}
 	}
 	labelOnly := opts.Channels && !s.has(fChannel) && cfg.Channel != ""
 	if labelOnly {
@@ -334,7 +433,14 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 			}
 		}
 	}
-	return set, nil
+	return set, received, nil
+}
+
+func deref[T any](p *T, or T) T {
+	if p == nil {
+		return or
+	}
+	return *p
 }
 
 // PushdownSQL returns the aggregation statement Aggregate would send, with its
