@@ -23,7 +23,8 @@ import (
 // numbers in rejects are 1-based row indexes.
 //
 // Types: string columns are parsed like CSV text; INT64 TIMESTAMP (any unit),
-// INT32 DATE and plain integers (Unix seconds) are accepted for time; for
+// INT32 DATE and plain integers (Unix seconds, or milliseconds with the
+// UnixMilli layout) are accepted for time; for
 // amounts, DECIMAL-annotated INT32/INT64 are exact, plain integers are whole
 // units and FLOAT/DOUBLE are rounded to four decimals (the file already holds a
 // binary float, so no precision can be recovered there).
@@ -105,7 +106,7 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 					lt := leaves[ci].Node.Type().LogicalType()
 					switch {
 					case fi == fTime && v.Kind() != parquet.ByteArray:
-						t, err := parquetTime(v, lt, p.tp.loc())
+						t, err := parquetTime(v, lt, p.tp.loc(), p.tp.Layout == LayoutUnixMilli)
 						if err != nil {
 							detail = p.errDetail(fTime, err)
 						}
@@ -151,13 +152,18 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 // parseParquetRow runs the text row parser with typed time/amount substituted.
 func parseParquetRow(p *rowParser, text [][]byte, line int64, t *time.Time, a *txn.Money) (*Record, string) {
 	const placeholderTime, placeholderAmount = "1970-01-01", "0"
+	layout := p.tp.Layout
 	if t != nil {
+		// The placeholder is auto-detected whatever the declared layout,
+		// which applies to text columns only.
 		text[p.idx[fTime]] = []byte(placeholderTime)
+		p.tp.Layout = ""
 	}
 	if a != nil {
 		text[p.idx[fAmount]] = []byte(placeholderAmount)
 	}
 	rec, detail := p.parse(text, line)
+	p.tp.Layout = layout
 	if rec != nil {
 		if t != nil {
 			rec.Time = *t
@@ -189,7 +195,9 @@ func appendValue(b []byte, v parquet.Value) []byte {
 
 var errParquetType = errors.New("unsupported parquet type for this column")
 
-func parquetTime(v parquet.Value, lt *format.LogicalType, loc *time.Location) (time.Time, error) {
+// parquetTime reads a typed time value; plain integers are Unix seconds, or
+// milliseconds when milli (the UnixMilli layout).
+func parquetTime(v parquet.Value, lt *format.LogicalType, loc *time.Location, milli bool) (time.Time, error) {
 	var n int64
 	switch v.Kind() {
 	case parquet.Int32:
@@ -207,6 +215,9 @@ func parquetTime(v parquet.Value, lt *format.LogicalType, loc *time.Location) (t
 			d := t.Unit.Value.Duration()
 			return time.Unix(0, 0).Add(time.Duration(n) * d).In(loc), nil
 		}
+	}
+	if milli {
+		return time.UnixMilli(n).In(loc), nil
 	}
 	return time.Unix(n, 0).In(loc), nil
 }

@@ -33,12 +33,14 @@ Input:
   -f FILE                 input file (repeatable)
   --channel LABEL         channel label of the preceding -f
   --format csv|parquet    input format (default csv)
-  --delimiter D           ',' (default), ';', '\t', '|' or whitespace
+  --delimiter D           any one-byte character except CR, LF and '"' (default ','),
+                          tab, or whitespace (runs of spaces and tabs)
   --no-header             the first line is data; map columns by 1-based index
   --map SPEC              customer=COL,order=COL,time=COL,amount=COL,channel=COL,
                           category=COL,product=COL,quantity=COL,gift=COL
                           (COL is a header name or a 1-based index)
-  --time-layout LAYOUT    Go time layout (default: auto-detect common layouts)
+  --time-layout LAYOUT    RFC3339 (with zone offset), Unix (seconds), UnixMilli, or a
+                          Go time layout such as 2006-01-02 (default: auto-detect)
   --time-zone NAME        time zone of timestamps without one, and of calendar days (default UTC)
   --sample N              use the built-in synthetic shop with N customers instead of files
 
