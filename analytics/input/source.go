@@ -13,12 +13,12 @@ import (
 // CSV file with a header, auto-detected timestamps in UTC and '.' as the decimal
 // separator.
 type Options struct {
-	Format    string // "csv" (default) or "parquet"
+	Format string // "csv" (default) or "parquet"
 	// Delimiter is one byte other than CR, LF, NUL and '"' (such as
 	// ",", ";", "|", "\t"), "tab", or "whitespace" (runs of spaces/tabs; also
 	// " "); default ",".
 	Delimiter string
-	NoHeader  bool   // the first line is data; map columns by 1-based index
+	NoHeader  bool // the first line is data; map columns by 1-based index
 	Mapping   Mapping
 	// TimeLayout is "" for auto-detection (RFC 3339, 2006-01-02,
 	// 2006-01-02 15:04:05, 20060102, Unix seconds), one of the names
