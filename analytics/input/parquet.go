@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -40,9 +41,9 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 		return err
 	}
 	defer ra.Close()
-	f, err := parquet.OpenFile(ra, ra.Size())
+	f, err := openParquet(ra)
 	if err != nil {
-		return fmt.Errorf("parquet: %w", err)
+		return err
 	}
 	cols := f.Schema().Columns()
 	header := make([]string, len(cols))
@@ -258,6 +259,36 @@ func parquetAmount(v parquet.Value, lt *format.LogicalType) (txn.Money, error) {
 	return txn.Money(n), nil
 }
 
+var errParquetFooter = errors.New("not a parquet file: no valid footer")
+
+// openParquet opens a Parquet file after checking its trailer: the footer
+// length it declares must fit in the file. parquet-go allocates the declared
+// length (up to 4 GiB) before reading, so a corrupt or truncated file would
+// otherwise cost gigabytes of memory instead of an error (found by FuzzParquet).
+func openParquet(ra ReaderAtCloser) (*parquet.File, error) {
+	size := ra.Size()
+	var head, tail [8]byte
+	if size < 12 {
+		return nil, fmt.Errorf("parquet: %w (%d bytes)", errParquetFooter, size)
+	}
+	if _, err := ra.ReadAt(head[:4], 0); err != nil {
+		return nil, fmt.Errorf("parquet: read header: %w", err)
+	}
+	if _, err := ra.ReadAt(tail[:], size-8); err != nil {
+		return nil, fmt.Errorf("parquet: read trailer: %w", err)
+	}
+	magic := string(tail[4:])
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if string(head[:4]) != magic || (magic != "PAR1" && magic != "PARE") || footer > size-12 {
+		return nil, fmt.Errorf("parquet: %w", errParquetFooter)
+	}
+	f, err := parquet.OpenFile(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	return f, nil
+}
+
 // openRandom gives random access to a source, reading a stream into memory when
 // the source has no OpenAt (Parquet needs the footer first).
 func openRandom(src Source) (ReaderAtCloser, error) {
@@ -290,10 +321,10 @@ func parquetParts(ctx context.Context, src Source, n int, newHandler func() Hand
 	if err != nil {
 		return nil, fmt.Errorf("source %s: open: %w", src.Name, err)
 	}
-	f, err := parquet.OpenFile(ra, ra.Size())
+	f, err := openParquet(ra)
 	ra.Close()
 	if err != nil {
-		return nil, fmt.Errorf("source %s: parquet: %w", src.Name, err)
+		return nil, fmt.Errorf("source %s: %w", src.Name, err)
 	}
 	groups := f.RowGroups()
 	n = min(n, len(groups))
