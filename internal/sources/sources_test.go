@@ -6,13 +6,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
 	"github.com/crmlens/crmlens/analytics/txn"
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/runplan"
 )
 
@@ -184,4 +188,31 @@ type handler struct {
 func (h handler) Record(r *input.Record) error { h.record(r); return nil }
 func (h handler) Reject(line int64, reason txn.RejectReason, detail string) {
 	h.reject(line, reason, detail)
+}
+
+// TestHTTPSampleLayout reads partner data with the timestamp layout and
+// columns of config/samples/stores/datasource-http.yaml itself (as the
+// reconciler copies them into the plan), so the sample stays readable.
+func TestHTTPSampleLayout(t *testing.T) {
+	raw, err := os.ReadFile("../../config/samples/stores/datasource-http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds crmv1.DataSource
+	if err := yaml.Unmarshal(raw, &ds); err != nil {
+		t.Fatal(err)
+	}
+	if ds.Spec.Timestamp == nil || ds.Spec.CSV == nil || ds.Spec.Schema == nil || ds.Spec.Schema.Transactions == nil {
+		t.Fatalf("sample lost its timestamp, csv or schema block: %+v", ds.Spec)
+	}
+	tc := ds.Spec.Schema.Transactions
+	cols := map[string]string{"customer": string(tc.CustomerID), "order": string(tc.OrderID), "time": string(tc.Timestamp), "amount": string(tc.Amount)}
+	data := strings.Join([]string{cols["customer"] + "," + cols["order"] + "," + cols["time"] + "," + cols["amount"],
+		"b1,n1,2025-01-05T10:00:00Z,10.00", "b2,n2,2025-01-06T09:30:00+01:00,20.00"}, "\n")
+	s := runplan.Source{Name: ds.Name, ConfigMap: &runplan.ConfigMap{Name: "cm", Key: "tx"}, Delimiter: ds.Spec.CSV.Delimiter,
+		TimeLayout: ds.Spec.Timestamp.Layout, TimeZone: ds.Spec.Timestamp.TimeZone, Columns: cols}
+	res, err := Probe(context.Background(), s, noCreds, cmReader(map[string]string{"cm/tx": data}))
+	if err != nil || res.Rows != 2 || res.Rejected != 0 {
+		t.Fatalf("sample layout %q: probe %+v, %v", s.TimeLayout, res, err)
+	}
 }
