@@ -88,47 +88,61 @@ func (p TimeParser) Parse(b []byte) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, errTimeEmpty
 	}
-	switch p.Layout {
-	case "":
-	case LayoutRFC3339, LayoutRFC3339Nano:
-		return p.dateTime(b, true)
-	case LayoutUnix:
-		return p.unix(b, 12, time.Second)
-	case LayoutUnixMilli:
-		return p.unix(b, 15, time.Millisecond)
-	default:
-		t, err := time.ParseInLocation(p.Layout, string(b), p.loc())
-		if err != nil {
-			return time.Time{}, errTimeFormat
-		}
-		return t, nil
+	if p.Layout != "" {
+		return p.parseLayout(b)
 	}
-	if isInteger(b) {
+	if allDigits(b) || (b[0] == '-' && len(b) > 1 && allDigits(b[1:])) {
 		if len(b) == 8 && b[0] != '-' {
 			y, m, d := num(b[0:4]), num(b[4:6]), num(b[6:8])
 			return p.civil(y, m, d, 0, 0, 0, 0)
 		}
-		return p.unix(b, 12, time.Second)
+		n, ok := signedNum(b, 12)
+		if !ok {
+			return time.Time{}, errTimeRange
+		}
+		return time.Unix(n, 0).In(p.loc()), nil
 	}
 	return p.dateTime(b, false)
 }
 
-func isInteger(b []byte) bool {
-	return allDigits(b) || (len(b) > 1 && b[0] == '-' && allDigits(b[1:]))
-}
-
-// unix reads an integer count of units since the epoch, with at most digits
-// digits after an optional '-'.
-func (p TimeParser) unix(b []byte, digits int, unit time.Duration) (time.Time, error) {
-	if !isInteger(b) {
+// parseLayout parses b (trimmed, not empty) with a named or Go layout.
+func (p TimeParser) parseLayout(b []byte) (time.Time, error) {
+	switch p.Layout {
+	case LayoutRFC3339, LayoutRFC3339Nano:
+		return p.dateTime(b, true)
+	case LayoutUnix, LayoutUnixMilli:
+		if !allDigits(b) && (b[0] != '-' || len(b) == 1 || !allDigits(b[1:])) {
+			return time.Time{}, errTimeFormat
+		}
+		if p.Layout == LayoutUnix {
+			n, ok := signedNum(b, 12)
+			if !ok {
+				return time.Time{}, errTimeRange
+			}
+			return time.Unix(n, 0).In(p.loc()), nil
+		}
+		n, ok := signedNum(b, 15)
+		if !ok {
+			return time.Time{}, errTimeRange
+		}
+		return time.UnixMilli(n).In(p.loc()), nil
+	}
+	t, err := time.ParseInLocation(p.Layout, string(b), p.loc())
+	if err != nil {
 		return time.Time{}, errTimeFormat
 	}
+	return t, nil
+}
+
+// signedNum reads an integer of digits (an optional '-' then at most max
+// digits, already checked to be digits); false when there are more.
+func signedNum(b []byte, max int) (int64, bool) {
 	neg := b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
-	if len(b) > digits {
-		return time.Time{}, errTimeRange
+	if len(b) > max {
+		return 0, false
 	}
 	n := int64(0)
 	for _, c := range b {
@@ -137,8 +151,7 @@ func (p TimeParser) unix(b []byte, digits int, unit time.Duration) (time.Time, e
 	if neg {
 		n = -n
 	}
-	per := int64(time.Second / unit)
-	return time.Unix(n/per, n%per*int64(unit)).In(p.loc()), nil
+	return n, true
 }
 
 // dateTime reads the ISO 8601 forms of the auto-detection (date, date and
