@@ -198,7 +198,7 @@ func probeHint(reason string, secrets []secretUse) string {
 	case "Unreachable", "Timeout":
 		return "; check host and port, that the server is running, and that network policies let the operator reach it"
 	case "TLSFailed":
-		return "; check sslMode (or insecureSkipVerify) against the server's TLS setup and certificate"
+		return "; check sslMode (or insecureSkipVerify) against the server's TLS setup, and name a private CA with caSecretRef"
 	case "SchemaMismatch":
 		return "; check spec.schema against the source's columns"
 	}

@@ -228,6 +228,10 @@ func cleaning(c *crmv1.CleaningRules) runplan.Cleaning {
 	if c.MinAmount != nil {
 		out.MinAmount = string(*c.MinAmount)
 	}
+	if c.MaxAmount != nil {
+		out.MaxAmount = string(*c.MaxAmount)
+	}
+	out.MergeSameDay = c.MergeSameDay
 	return out
 }
 

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,25 @@ func TestRenderStoreTLSAndTimeouts(t *testing.T) {
 	}
 	if !found || !strings.Contains(enc, `"caCertEnv":"CRMLENS_S0_PG_CA"`) || !strings.Contains(enc, `"statementTimeoutMillis":90000`) {
 		t.Errorf("CA variable not passed by secretKeyRef, or plan lacks it: env %+v plan %s", job.Spec.Template.Spec.Containers[0].Env, enc)
+	}
+}
+
+func TestCleaningCarriesEveryRule(t *testing.T) {
+	lo, hi := crmv1.Money("1"), crmv1.Money("500.50")
+	no, yes := false, true
+	cases := []struct {
+		name string
+		in   *crmv1.CleaningRules
+		want runplan.Cleaning
+	}{
+		{"defaults", nil, runplan.Cleaning{DropGifts: true, DedupeOrders: true, Refunds: "net"}},
+		{"every rule", &crmv1.CleaningRules{DropGifts: &no, DedupeOrders: &yes, Refunds: "Drop",
+			MinAmount: &lo, MaxAmount: &hi, MergeSameDay: true},
+			runplan.Cleaning{DropGifts: false, DedupeOrders: true, Refunds: "drop", MinAmount: "1", MaxAmount: "500.50", MergeSameDay: true}},
+	}
+	for _, c := range cases {
+		if got := cleaning(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: cleaning = %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }

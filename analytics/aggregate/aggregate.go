@@ -42,6 +42,13 @@
 // compared with the previous range's last), so the result does not depend on
 // the number of workers.
 //
+// With clean.Rules.MergeSameDay, Customer.Orders is instead the number of
+// distinct calendar days (in Options.Location) with an accepted purchase:
+// several orders of one customer on one day count once, the frequency of the
+// BG/NBD literature. It keeps each customer's purchase days during the build
+// (as History does; dropped from the result unless History was asked for).
+// DayAmount.Orders and the Daily series still count orders.
+//
 // Refunds kept by clean.RefundNet net Revenue, Lines and the Daily revenue but
 // count no order, do not move First/Last and add no History day (a refund is
 // not a purchase occasion). Customers whose accepted lines are all refunds are
@@ -114,8 +121,11 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 	if loc == nil {
 		loc = time.UTC
 	}
-	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: opts.History, loc: loc, progressFn: opts.Progress}
-	m := newMerger(opts.History)
+	// Counting purchase days exactly needs each customer's days, whatever the
+	// order of the lines: MergeSameDay keeps History internally.
+	history := opts.History || opts.Rules.MergeSameDay
+	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: history, loc: loc, progressFn: opts.Progress}
+	m := newMerger(history)
 	for _, src := range sources {
 		parts, err := input.ReadParallel(ctx, src, workers, func() input.Handler { return newPartial(sh, src.Name) })
 		if err != nil {
@@ -125,7 +135,7 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 			m.add(p.Handler.(*partial), p.LineOffset)
 		}
 	}
-	return m.finish(opts.Rules.AsOf, loc), nil
+	return m.finish(opts.Rules.AsOf, loc, opts.Rules.MergeSameDay, opts.History), nil
 }
 
 // shared is what all workers of one Build read (and the progress counter).

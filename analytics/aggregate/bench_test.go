@@ -42,6 +42,7 @@ func benchBuild(b *testing.B, rows int, history bool) {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			b.SetBytes(st.Size())
 			var n int64
+			b.ReportAllocs()
 			for b.Loop() {
 				set, err := Build(context.Background(), []input.Source{input.FileSource(path, input.Options{}, "")}, Options{Workers: w, History: history})
 				if err != nil {

@@ -144,8 +144,9 @@ func (m *merger) add(p *partial, lineOffset int64) {
 	*p = partial{} // release the partial's maps early
 }
 
-// finish builds the Set.
-func (m *merger) finish(asOf time.Time, loc *time.Location) *customer.Set {
+// finish builds the Set. With mergeSameDay a customer's Orders are its
+// purchase days; keepHistory says whether History stays in the result.
+func (m *merger) finish(asOf time.Time, loc *time.Location, mergeSameDay, keepHistory bool) *customer.Set {
 	order := make([]int, len(m.chanNames))
 	for i := range order {
 		order[i] = i
@@ -207,7 +208,10 @@ func (m *merger) finish(asOf time.Time, loc *time.Location) *customer.Set {
 				ID: id(g), First: inLoc(a.first, loc), Last: inLoc(a.last, loc),
 				Orders: a.orders, Lines: a.lines, Revenue: a.revenue, Channels: ch,
 			}
-			if m.history {
+			if mergeSameDay {
+				c.Orders = int64(len(m.hist[g]))
+			}
+			if m.history && keepHistory {
 				c.History = m.hist[g]
 			}
 			if i == lo || a.last > latest {

@@ -1,7 +1,9 @@
 package aggregate
 
 import (
+	"cmp"
 	"hash/maphash"
+	"slices"
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/clean"
@@ -270,5 +272,37 @@ func (p *partial) addHistory(ci int32, day customer.Day, amount txn.Money, newOr
 			return
 		}
 	}
+	if len(h) == cap(h) && len(h) >= 8 {
+		// Out-of-order rows missed the look-back and repeated days: merge
+		// them before growing, so a customer costs one entry per distinct
+		// day (at most twice over), never one per line.
+		h = compactDays(h)
+		if k, ok := slices.BinarySearchFunc(h, day, func(e customer.DayAmount, d customer.Day) int { return cmp.Compare(e.Day, d) }); ok {
+			h[k].Amount += amount
+			h[k].Orders += orders
+			p.hist[ci] = h
+			return
+		}
+	}
 	p.hist[ci] = append(h, customer.DayAmount{Day: day, Amount: amount, Orders: orders})
+}
+
+// compactDays sorts h by day and merges entries of one day in place. When
+// that frees less than a quarter of the capacity, the capacity is doubled so
+// that compactions stay rare (amortised O(log n) per row).
+func compactDays(h []customer.DayAmount) []customer.DayAmount {
+	slices.SortFunc(h, func(a, b customer.DayAmount) int { return cmp.Compare(a.Day, b.Day) })
+	out := h[:0]
+	for _, e := range h {
+		if n := len(out); n > 0 && out[n-1].Day == e.Day {
+			out[n-1].Amount += e.Amount
+			out[n-1].Orders += e.Orders
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(out) > cap(out)*3/4 {
+		out = slices.Grow(out, cap(out))
+	}
+	return out
 }

@@ -3,7 +3,7 @@
 //
 // API:
 //
-//	Rules{DropGifts, MinAmount, DedupeOrders, Refunds, WindowStart, AsOf}
+//	Rules{DropGifts, MinAmount, MaxAmount, DedupeOrders, Refunds, WindowStart, AsOf, MergeSameDay}
 //	Rules.Validate() error
 //	NewCleaner(rules) *Cleaner; Cleaner.Check(*input.Record) (txn.RejectReason, detail)
 //	Tally{Counts, Samples}; Tally.Add / Tally.Merge / Tally.Total
@@ -21,11 +21,16 @@
 //  5. refund: the amount is negative and Refunds is "drop" (the default).
 //     With Refunds "net" the row is kept and nets the customer's revenue.
 //  6. belowMinAmount: 0 < amount < MinAmount.
-//  7. duplicateOrder: with DedupeOrders, a row whose order ID and whole line
+//  7. aboveMaxAmount: amount > MaxAmount (outliers such as test orders or
+//     wholesale lines), when MaxAmount is set.
+//  8. duplicateOrder: with DedupeOrders, a row whose order ID and whole line
 //     (customer, order, time, amount, channel, category, product, quantity,
 //     gift) were seen before. Only sources that map an order column are
 //     deduplicated: without order IDs two identical lines may well be two
 //     purchases (CDNOW has such days).
+//
+// MergeSameDay refuses no row: it tells the aggregation to count a customer's
+// purchase days instead of orders (see aggregate.Build).
 //
 // Memory: everything here is constant size except the duplicate set, the one
 // structure of the engine that grows with distinct order lines (not customers)
@@ -51,10 +56,15 @@ const (
 type Rules struct {
 	DropGifts    bool      // reject gift-flagged and zero-price rows
 	MinAmount    txn.Money // reject 0 < amount < MinAmount; 0 disables
+	MaxAmount    txn.Money // reject amount > MaxAmount; 0 disables
 	DedupeOrders bool      // reject repeated order lines (sources with an order column only)
 	Refunds      string    // RefundDrop ("" means drop) or RefundNet
 	WindowStart  time.Time // zero: no lower bound; inclusive
 	AsOf         time.Time // zero: no upper bound; inclusive
+	// MergeSameDay counts several purchases of one customer on one calendar
+	// day as one purchase: Customer.Orders becomes the number of distinct
+	// purchase days (frequency as the BG/NBD literature defines it).
+	MergeSameDay bool
 }
 
 // Validate reports the first rule that makes no sense.
@@ -66,6 +76,12 @@ func (r Rules) Validate() error {
 	}
 	if r.MinAmount < 0 {
 		return fmt.Errorf("minAmount %s: must not be negative", r.MinAmount)
+	}
+	if r.MaxAmount < 0 {
+		return fmt.Errorf("maxAmount %s: must not be negative", r.MaxAmount)
+	}
+	if r.MaxAmount > 0 && r.MinAmount > r.MaxAmount {
+		return fmt.Errorf("minAmount %s exceeds maxAmount %s", r.MinAmount, r.MaxAmount)
 	}
 	if !r.WindowStart.IsZero() && !r.AsOf.IsZero() && r.AsOf.Before(r.WindowStart) {
 		return fmt.Errorf("asOf %s is before windowStart %s", r.AsOf.Format(time.RFC3339), r.WindowStart.Format(time.RFC3339))
@@ -131,6 +147,9 @@ func (c *Cleaner) Check(r *input.Record) (reason txn.RejectReason, detail string
 	}
 	if c.rules.MinAmount > 0 && r.Amount > 0 && r.Amount < c.rules.MinAmount {
 		return txn.RejectBelowMinimum, "amount below the minimum"
+	}
+	if c.rules.MaxAmount > 0 && r.Amount > c.rules.MaxAmount {
+		return txn.RejectAboveMaximum, "amount above the maximum"
 	}
 	if c.seen != nil && r.HasOrder {
 		if c.seen.Add(LineFingerprint(r)) {

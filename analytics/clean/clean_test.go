@@ -44,6 +44,15 @@ func TestCheckReasons(t *testing.T) {
 		{"refund netted", Rules{Refunds: RefundNet}, rec("c", -5, nil), ""},
 		{"below minimum", Rules{MinAmount: 100}, rec("c", 99, nil), txn.RejectBelowMinimum},
 		{"at minimum", Rules{MinAmount: 100}, rec("c", 100, nil), ""},
+		{"above maximum", Rules{MaxAmount: 100}, rec("c", 101, nil), txn.RejectAboveMaximum},
+		{"at maximum", Rules{MaxAmount: 100}, rec("c", 100, nil), ""},
+		{"between minimum and maximum", Rules{MinAmount: 50, MaxAmount: 100}, rec("c", 75, nil), ""},
+		{"below minimum with a maximum", Rules{MinAmount: 50, MaxAmount: 100}, rec("c", 49, nil), txn.RejectBelowMinimum},
+		{"refund never above maximum", Rules{MaxAmount: 100, Refunds: RefundNet}, rec("c", -500, nil), ""},
+		{"refund dropped before maximum", Rules{MaxAmount: 100}, rec("c", -500, nil), txn.RejectRefund},
+		{"gift before maximum", Rules{MaxAmount: 100, DropGifts: true}, rec("c", 500, func(r *input.Record) { r.Gift, r.HasGift = true, true }), txn.RejectGift},
+		{"maximum before duplicate", Rules{MaxAmount: 100, DedupeOrders: true}, rec("c", 500, nil), txn.RejectAboveMaximum},
+		{"zero maximum disables", Rules{}, rec("c", 1<<40, nil), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,12 +138,17 @@ func TestValidate(t *testing.T) {
 	bad := []Rules{
 		{Refunds: "keep"},
 		{MinAmount: -1},
+		{MaxAmount: -1},
+		{MinAmount: 101, MaxAmount: 100},
 		{WindowStart: day, AsOf: day.Add(-time.Hour)},
 	}
 	for _, r := range bad {
 		if r.Validate() == nil {
 			t.Errorf("Validate(%+v) accepted", r)
 		}
+	}
+	if err := (Rules{MinAmount: 100, MaxAmount: 100}).Validate(); err != nil {
+		t.Error(err)
 	}
 	if err := (Rules{Refunds: RefundNet, WindowStart: day, AsOf: day}).Validate(); err != nil {
 		t.Error(err)

@@ -35,7 +35,7 @@ type Customer struct {
 	ID       string
 	First    time.Time // first accepted purchase
 	Last     time.Time // last accepted purchase
-	Orders   int64     // distinct orders (rows when the source has no order column)
+	Orders   int64     // orders as package aggregate counts them (changes of order ID between the customer's lines; lines without order ID each count; purchase days with MergeSameDay)
 	Lines    int64     // accepted transaction lines
 	Revenue  txn.Money // sum of accepted amounts
 	Channels uint32    // bit i set when the customer bought in Set.Channels[i]

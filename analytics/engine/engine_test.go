@@ -201,7 +201,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad time unit", func(c *Config) { c.TimeUnit = "year" }, `time unit "year"`, false},
 		{"calibration after as-of", func(c *Config) { c.CalibrationEnd = asOf.AddDate(0, 0, 1) }, "calibration end", false},
 		{"bad lifecycle", func(c *Config) { c.Lifecycle.AtRiskDays = 500 }, "atRiskDays", false},
-		{"bad delimiter", func(c *Config) { c.Sources[0].Options.Delimiter = "#" }, "source 1 (shop.csv)", false},
+		{"bad delimiter", func(c *Config) { c.Sources[0].Options.Delimiter = `"` }, "source 1 (shop.csv)", false},
 		{"no sources", func(c *Config) { c.Sources = nil }, "no sources", false},
 		{"bad clv margin", func(c *Config) { c.Method = CLV; c.CLV.Margin = 1.5 }, "clv margin 1.5", false},
 		{"kmeans k and range", func(c *Config) { c.Method = KMeans; c.KMeans = KMeansParams{K: 3, MaxK: 5} }, "not both", false},

@@ -3,6 +3,7 @@ package input
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,8 @@ import (
 // numbers in rejects are 1-based row indexes.
 //
 // Types: string columns are parsed like CSV text; INT64 TIMESTAMP (any unit),
-// INT32 DATE and plain integers (Unix seconds) are accepted for time; for
+// INT32 DATE and plain integers (Unix seconds, or milliseconds with the
+// UnixMilli layout) are accepted for time; for
 // amounts, DECIMAL-annotated INT32/INT64 are exact, plain integers are whole
 // units and FLOAT/DOUBLE are rounded to four decimals (the file already holds a
 // binary float, so no precision can be recovered there).
@@ -39,9 +41,9 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 		return err
 	}
 	defer ra.Close()
-	f, err := parquet.OpenFile(ra, ra.Size())
+	f, err := openParquet(ra)
 	if err != nil {
-		return fmt.Errorf("parquet: %w", err)
+		return err
 	}
 	cols := f.Schema().Columns()
 	header := make([]string, len(cols))
@@ -105,7 +107,7 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 					lt := leaves[ci].Node.Type().LogicalType()
 					switch {
 					case fi == fTime && v.Kind() != parquet.ByteArray:
-						t, err := parquetTime(v, lt, p.tp.loc())
+						t, err := parquetTime(v, lt, p.tp.loc(), p.tp.Layout == LayoutUnixMilli)
 						if err != nil {
 							detail = p.errDetail(fTime, err)
 						}
@@ -151,13 +153,18 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 // parseParquetRow runs the text row parser with typed time/amount substituted.
 func parseParquetRow(p *rowParser, text [][]byte, line int64, t *time.Time, a *txn.Money) (*Record, string) {
 	const placeholderTime, placeholderAmount = "1970-01-01", "0"
+	layout := p.tp.Layout
 	if t != nil {
+		// The placeholder is auto-detected whatever the declared layout,
+		// which applies to text columns only.
 		text[p.idx[fTime]] = []byte(placeholderTime)
+		p.tp.Layout = ""
 	}
 	if a != nil {
 		text[p.idx[fAmount]] = []byte(placeholderAmount)
 	}
 	rec, detail := p.parse(text, line)
+	p.tp.Layout = layout
 	if rec != nil {
 		if t != nil {
 			rec.Time = *t
@@ -189,7 +196,9 @@ func appendValue(b []byte, v parquet.Value) []byte {
 
 var errParquetType = errors.New("unsupported parquet type for this column")
 
-func parquetTime(v parquet.Value, lt *format.LogicalType, loc *time.Location) (time.Time, error) {
+// parquetTime reads a typed time value; plain integers are Unix seconds, or
+// milliseconds when milli (the UnixMilli layout).
+func parquetTime(v parquet.Value, lt *format.LogicalType, loc *time.Location, milli bool) (time.Time, error) {
 	var n int64
 	switch v.Kind() {
 	case parquet.Int32:
@@ -207,6 +216,9 @@ func parquetTime(v parquet.Value, lt *format.LogicalType, loc *time.Location) (t
 			d := t.Unit.Value.Duration()
 			return time.Unix(0, 0).Add(time.Duration(n) * d).In(loc), nil
 		}
+	}
+	if milli {
+		return time.UnixMilli(n).In(loc), nil
 	}
 	return time.Unix(n, 0).In(loc), nil
 }
@@ -247,6 +259,36 @@ func parquetAmount(v parquet.Value, lt *format.LogicalType) (txn.Money, error) {
 	return txn.Money(n), nil
 }
 
+var errParquetFooter = errors.New("not a parquet file: no valid footer")
+
+// openParquet opens a Parquet file after checking its trailer: the footer
+// length it declares must fit in the file. parquet-go allocates the declared
+// length (up to 4 GiB) before reading, so a corrupt or truncated file would
+// otherwise cost gigabytes of memory instead of an error (found by FuzzParquet).
+func openParquet(ra ReaderAtCloser) (*parquet.File, error) {
+	size := ra.Size()
+	var head, tail [8]byte
+	if size < 12 {
+		return nil, fmt.Errorf("parquet: %w (%d bytes)", errParquetFooter, size)
+	}
+	if _, err := ra.ReadAt(head[:4], 0); err != nil {
+		return nil, fmt.Errorf("parquet: read header: %w", err)
+	}
+	if _, err := ra.ReadAt(tail[:], size-8); err != nil {
+		return nil, fmt.Errorf("parquet: read trailer: %w", err)
+	}
+	magic := string(tail[4:])
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if string(head[:4]) != magic || (magic != "PAR1" && magic != "PARE") || footer > size-12 {
+		return nil, fmt.Errorf("parquet: %w", errParquetFooter)
+	}
+	f, err := parquet.OpenFile(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	return f, nil
+}
+
 // openRandom gives random access to a source, reading a stream into memory when
 // the source has no OpenAt (Parquet needs the footer first).
 func openRandom(src Source) (ReaderAtCloser, error) {
@@ -279,10 +321,10 @@ func parquetParts(ctx context.Context, src Source, n int, newHandler func() Hand
 	if err != nil {
 		return nil, fmt.Errorf("source %s: open: %w", src.Name, err)
 	}
-	f, err := parquet.OpenFile(ra, ra.Size())
+	f, err := openParquet(ra)
 	ra.Close()
 	if err != nil {
-		return nil, fmt.Errorf("source %s: parquet: %w", src.Name, err)
+		return nil, fmt.Errorf("source %s: %w", src.Name, err)
 	}
 	groups := f.RowGroups()
 	n = min(n, len(groups))

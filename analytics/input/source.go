@@ -13,12 +13,16 @@ import (
 // CSV file with a header, auto-detected timestamps in UTC and '.' as the decimal
 // separator.
 type Options struct {
-	Format    string // "csv" (default) or "parquet"
-	Delimiter string // ",", ";", "\t", "|" or "whitespace" (runs of spaces/tabs); default ","
-	NoHeader  bool   // the first line is data; map columns by 1-based index
+	Format string // "csv" (default) or "parquet"
+	// Delimiter is one byte other than CR, LF, NUL and '"' (such as
+	// ",", ";", "|", "\t"), "tab", or "whitespace" (runs of spaces/tabs; also
+	// " "); default ",".
+	Delimiter string
+	NoHeader  bool // the first line is data; map columns by 1-based index
 	Mapping   Mapping
 	// TimeLayout is "" for auto-detection (RFC 3339, 2006-01-02,
-	// 2006-01-02 15:04:05, 20060102, Unix seconds) or an explicit Go layout.
+	// 2006-01-02 15:04:05, 20060102, Unix seconds), one of the names
+	// RFC3339, Unix or UnixMilli (see LayoutRFC3339), or a Go reference layout.
 	TimeLayout string
 	// Location is the time zone of timestamps that carry none; nil means UTC.
 	Location           *time.Location
@@ -37,6 +41,9 @@ func (o Options) Validate() error {
 		return fmt.Errorf("format %q: want csv or parquet", o.Format)
 	}
 	if _, err := delimiterByte(o.Delimiter); err != nil {
+		return err
+	}
+	if err := checkLayout(o.TimeLayout); err != nil {
 		return err
 	}
 	dec := o.decimal()
@@ -64,19 +71,33 @@ func (o Options) decimal() byte {
 // whitespaceDelim is the internal marker for the "whitespace" delimiter.
 const whitespaceDelim = 0
 
-// delimiterByte maps the Delimiter option to a byte (0 for whitespace).
+// delimiterByte maps the Delimiter option to a byte (0 for whitespace): any
+// single byte except CR, LF and the quote character (which have their own
+// meaning in CSV) and NUL (the internal whitespace marker), or a name. A lone space means whitespace,
+// as in fixed-width exports padded with runs of spaces.
 func delimiterByte(d string) (byte, error) {
 	switch d {
 	case "", ",":
 		return ',', nil
-	case ";", "\t", "|":
-		return d[0], nil
 	case `\t`, "tab":
 		return '\t', nil
 	case "whitespace", " ":
 		return whitespaceDelim, nil
 	}
-	return 0, fmt.Errorf("delimiter %q: want ',', ';', '\\t', '|' or whitespace", d)
+	if len(d) != 1 {
+		// The reader splits bytes: "§" is two bytes in UTF-8.
+		return 0, fmt.Errorf("delimiter %q: want a single-byte character (such as ',', ';', '|' or a tab), tab or whitespace", d)
+	}
+	switch c := d[0]; {
+	case c == '\r' || c == '\n':
+		return 0, fmt.Errorf("delimiter %q: a line break cannot separate fields", d)
+	case c == '"':
+		return 0, fmt.Errorf("delimiter %q: the quote character cannot separate fields", d)
+	case c == 0:
+		return 0, fmt.Errorf("delimiter %q: NUL cannot separate fields", d)
+	default:
+		return c, nil
+	}
 }
 
 // ReaderAtCloser is random access to a source of known size; it lets CSV files be

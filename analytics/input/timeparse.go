@@ -2,6 +2,8 @@ package input
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -9,12 +11,65 @@ var (
 	errTimeEmpty  = errors.New("empty timestamp")
 	errTimeFormat = errors.New("unrecognised timestamp layout")
 	errTimeRange  = errors.New("timestamp field out of range")
+	// errTimeNoOffset is a date-time without zone under the RFC3339 layout.
+	errTimeNoOffset = errors.New("timestamp has no zone offset (layout RFC3339 wants Z or ±hh:mm)")
 )
+
+// Named layouts: besides Go reference layouts, TimeParser.Layout (and
+// Options.TimeLayout, the DataSource's timestamp.layout, the CLI's
+// --time-layout) accepts these names, matched exactly.
+const (
+	// LayoutRFC3339 is an RFC 3339 date-time with a zone offset (Z or ±hh:mm),
+	// optional fractional seconds; a space or 't' may replace the 'T', a comma
+	// the decimal point (what the auto-detecting fast path accepts with an
+	// offset). Values without an offset are refused.
+	LayoutRFC3339 = "RFC3339"
+	// LayoutRFC3339Nano is accepted as a synonym of LayoutRFC3339 (fractions
+	// are always allowed), for those who write Go's constant name.
+	LayoutRFC3339Nano = "RFC3339Nano"
+	// LayoutUnix is an integer count of seconds since 1970-01-01 UTC (an
+	// optional leading '-'; at most 12 digits).
+	LayoutUnix = "Unix"
+	// LayoutUnixMilli is an integer count of milliseconds since 1970-01-01 UTC
+	// (an optional leading '-'; at most 15 digits).
+	LayoutUnixMilli = "UnixMilli"
+)
+
+// namedLayouts lists the names, for error messages and case checks.
+var namedLayouts = []string{LayoutRFC3339, LayoutRFC3339Nano, LayoutUnix, LayoutUnixMilli}
+
+// checkLayout refuses a name written in the wrong case ("rfc3339" would
+// otherwise be taken as a Go layout that matches no timestamp) and a layout
+// without any time element, which could never parse a row.
+func checkLayout(layout string) error {
+	if layout == "" {
+		return nil
+	}
+	for _, n := range namedLayouts {
+		if layout == n {
+			return nil
+		}
+		if strings.EqualFold(layout, n) {
+			return fmt.Errorf("time layout %q: did you mean %q? (names are case-sensitive)", layout, n)
+		}
+	}
+	// A Go layout must name at least a year, a month or a day, else every
+	// row fails with the same error at run time.
+	for _, elem := range []string{"2006", "06", "01", "1", "Jan", "02", "2", "_2", "002", "15", "03", "3", "04", "05"} {
+		if strings.Contains(layout, elem) {
+			return nil
+		}
+	}
+	return fmt.Errorf("time layout %q: not a Go reference layout (such as 2006-01-02 15:04:05) nor one of %s",
+		layout, strings.Join(namedLayouts, ", "))
+}
 
 // TimeParser parses timestamps of one source. The zero value auto-detects
 // layouts in UTC.
 type TimeParser struct {
-	Layout   string         // "" auto-detects; otherwise a Go reference layout
+	// Layout is "" to auto-detect, one of the named layouts (LayoutRFC3339,
+	// LayoutUnix, LayoutUnixMilli, …) or a Go reference layout.
+	Layout   string
 	Location *time.Location // zone for timestamps without one; nil = UTC
 }
 
@@ -26,46 +81,87 @@ type TimeParser struct {
 //	20060102                                   midnight in Location (8 digits are always a date)
 //	1700000000                                 Unix seconds (1–11 digits, optional '-')
 //
-// The common layouts are parsed by hand from bytes: time.Parse is several times
-// slower and would need a string per row.
+// The common layouts, and the named layouts, are parsed by hand from bytes:
+// time.Parse is several times slower and would need a string per row.
 func (p TimeParser) Parse(b []byte) (time.Time, error) {
 	b = trimSpace(b)
 	if len(b) == 0 {
 		return time.Time{}, errTimeEmpty
 	}
 	if p.Layout != "" {
-		t, err := time.ParseInLocation(p.Layout, string(b), p.loc())
-		if err != nil {
-			return time.Time{}, errTimeFormat
-		}
-		return t, nil
+		return p.parseLayout(b)
 	}
 	if allDigits(b) || (b[0] == '-' && len(b) > 1 && allDigits(b[1:])) {
 		if len(b) == 8 && b[0] != '-' {
 			y, m, d := num(b[0:4]), num(b[4:6]), num(b[6:8])
 			return p.civil(y, m, d, 0, 0, 0, 0)
 		}
-		if len(b) > 12 {
+		n, ok := signedNum(b, 12)
+		if !ok {
 			return time.Time{}, errTimeRange
 		}
-		neg := b[0] == '-'
-		if neg {
-			b = b[1:]
-		}
-		s := int64(0)
-		for _, c := range b {
-			s = s*10 + int64(c-'0')
-		}
-		if neg {
-			s = -s
-		}
-		return time.Unix(s, 0).In(p.loc()), nil
+		return time.Unix(n, 0).In(p.loc()), nil
 	}
+	return p.dateTime(b, false)
+}
+
+// parseLayout parses b (trimmed, not empty) with a named or Go layout.
+func (p TimeParser) parseLayout(b []byte) (time.Time, error) {
+	switch p.Layout {
+	case LayoutRFC3339, LayoutRFC3339Nano:
+		return p.dateTime(b, true)
+	case LayoutUnix, LayoutUnixMilli:
+		if !allDigits(b) && (b[0] != '-' || len(b) == 1 || !allDigits(b[1:])) {
+			return time.Time{}, errTimeFormat
+		}
+		if p.Layout == LayoutUnix {
+			n, ok := signedNum(b, 12)
+			if !ok {
+				return time.Time{}, errTimeRange
+			}
+			return time.Unix(n, 0).In(p.loc()), nil
+		}
+		n, ok := signedNum(b, 15)
+		if !ok {
+			return time.Time{}, errTimeRange
+		}
+		return time.UnixMilli(n).In(p.loc()), nil
+	}
+	t, err := time.ParseInLocation(p.Layout, string(b), p.loc())
+	if err != nil {
+		return time.Time{}, errTimeFormat
+	}
+	return t, nil
+}
+
+// signedNum reads an integer of digits (an optional '-' then at most max
+// digits, already checked to be digits); false when there are more.
+func signedNum(b []byte, max int) (int64, bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) > max {
+		return 0, false
+	}
+	n := int64(0)
+	for _, c := range b {
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// dateTime reads the ISO 8601 forms of the auto-detection (date, date and
+// time, RFC 3339); with offset only date-times with a zone offset.
+func (p TimeParser) dateTime(b []byte, offset bool) (time.Time, error) {
 	if len(b) < 10 || b[4] != '-' || b[7] != '-' || !digitsAt(b, 0, 4) || !digitsAt(b, 5, 2) || !digitsAt(b, 8, 2) {
 		return time.Time{}, errTimeFormat
 	}
 	y, m, d := num(b[0:4]), num(b[5:7]), num(b[8:10])
-	if len(b) == 10 {
+	if len(b) == 10 && !offset {
 		return p.civil(y, m, d, 0, 0, 0, 0)
 	}
 	if len(b) < 19 || (b[10] != 'T' && b[10] != ' ' && b[10] != 't') || b[13] != ':' || b[16] != ':' ||
@@ -89,6 +185,9 @@ func (p TimeParser) Parse(b []byte) (time.Time, error) {
 		rest = rest[k:]
 	}
 	if len(rest) == 0 {
+		if offset {
+			return time.Time{}, errTimeNoOffset
+		}
 		return p.civil(y, m, d, hh, mm, ss, ns)
 	}
 	var off int

@@ -9,7 +9,8 @@
 //   - repurchase rate: share of customers with two or more orders;
 //   - average order value: revenue / orders;
 //   - campaign response: a contact is answered when the contacted customer
-//     bought on a day from the contact's day to ResponseDays (default 30) days
+//     bought on a day from the contact's day to ResponseDays (default 14, as
+//     the ReportSchedule API's responseWindow of 336h) days
 //     after it, inclusive (days are calendar days, so a purchase earlier on the
 //     contact's day counts); response rate = answered contacts / contacts;
 //     attributed revenue = the customer's purchase days inside any of their
@@ -46,7 +47,7 @@ type Params struct {
 const (
 	DefaultActiveDays   = 90
 	DefaultChurnDays    = 180
-	DefaultResponseDays = 30
+	DefaultResponseDays = 14 // the API's kpi.responseWindow default (336h)
 )
 
 // DefaultRecencyBuckets are the default recency bucket upper bounds.

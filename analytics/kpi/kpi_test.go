@@ -131,7 +131,7 @@ func TestCampaign(t *testing.T) {
 		{Customer: "c", Time: at(12), Cost: txn.MoneyFromFloat(2)},
 		{Customer: "z", Time: at(12), Cost: txn.MoneyFromFloat(2)}, // never bought
 	}
-	s, err := Compute(cs, asOf, Params{Margin: 0.5}, contacts)
+	s, err := Compute(cs, asOf, Params{Margin: 0.5, ResponseDays: 30}, contacts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,12 +150,30 @@ func TestCampaignWindowEdges(t *testing.T) {
 	cs := []customer.Customer{c("a", []int{0, 30, 31}, []float64{1, 2, 4})}
 	// Contact on day 30 ago at 23:00: the purchase that day counts, and the one 30 days later (today) too; day 31 is before.
 	contacts := []Contact{{Customer: "a", Time: day(30).Time().Add(23 * time.Hour)}}
-	s, err := Compute(cs, asOf, Params{}, contacts)
+	s, err := Compute(cs, asOf, Params{ResponseDays: 30}, contacts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Campaign.Responses != 1 || !near(s.Campaign.AttributedRevenue, 3) || s.Campaign.ROI != nil {
 		t.Errorf("campaign = %+v", s.Campaign)
+	}
+}
+
+// TestCampaignDefaultWindow: without ResponseDays the window is the API's
+// default of 14 days (responseWindow 336h): a purchase 14 days after the
+// contact answers it, one 15 days after does not.
+func TestCampaignDefaultWindow(t *testing.T) {
+	if DefaultResponseDays != 14 || (Params{}).WithDefaults().ResponseDays != 14 {
+		t.Fatalf("default response window %d days, want 14", (Params{}).WithDefaults().ResponseDays)
+	}
+	cs := []customer.Customer{c("a", []int{6}, []float64{5}), c("b", []int{5}, []float64{7})}
+	contacts := []Contact{{Customer: "a", Time: day(20).Time()}, {Customer: "b", Time: day(20).Time()}}
+	s, err := Compute(cs, asOf, Params{}, contacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Campaign.Responses != 1 || !near(s.Campaign.AttributedRevenue, 5) || s.Params.ResponseDays != 14 {
+		t.Errorf("campaign = %+v, params %+v", s.Campaign, s.Params)
 	}
 }
 

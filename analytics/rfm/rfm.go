@@ -3,7 +3,12 @@
 //
 // Measures, for each customer at the reference time asOf:
 //   - recency: whole calendar days from the last purchase day to asOf's day;
-//   - frequency: distinct orders;
+//   - frequency: customer.Customer.Orders as the aggregation counts it — a
+//     customer's accepted purchase line starts a new order when it has no
+//     order ID or its order ID differs from that customer's previous accepted
+//     line's (so an order counts once when its lines are consecutive for the
+//     customer; the Postgres pushdown counts distinct order IDs, which agrees
+//     then); with cleaning's MergeSameDay, distinct purchase days instead;
 //   - monetary: revenue (sum of accepted amounts).
 //
 // Scores are quintiles 1–5, 5 being best (most recent, most frequent, highest

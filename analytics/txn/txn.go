@@ -62,6 +62,7 @@ const (
 	RejectRefund          RejectReason = "refund"         // refund / cancellation rows
 	RejectOutOfWindow     RejectReason = "outOfWindow"    // before the window start or after as-of
 	RejectBelowMinimum    RejectReason = "belowMinAmount" // amount under the declared minimum
+	RejectAboveMaximum    RejectReason = "aboveMaxAmount" // amount over the declared maximum (an outlier)
 )
 
 // RejectSample is one offending row kept for people to look at: where it was and

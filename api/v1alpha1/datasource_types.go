@@ -473,9 +473,12 @@ type CSVOptions struct {
 // TimestampFormat says how timestamps are written.
 type TimestampFormat struct {
 	// layout is a Go reference layout such as "2006-01-02 15:04:05" or
-	// "20060102", or one of RFC3339, Unix (seconds) or UnixMilli. A layout
-	// that does not parse the data is reported at probe time as
-	// Ready=False, reason SchemaMismatch.
+	// "20060102", or one of RFC3339 (date and time with a zone offset such
+	// as Z or +02:00, optional fractional seconds; a space may replace the
+	// T), Unix (integer seconds) or UnixMilli (integer milliseconds). Names are
+	// case-sensitive. A layout that does not parse the data is reported at
+	// probe time as Ready=False, reason SchemaMismatch. Postgres sources
+	// ignore it: their time column is typed.
 	// +optional
 	// +kubebuilder:default=RFC3339
 	// +kubebuilder:validation:MinLength=1

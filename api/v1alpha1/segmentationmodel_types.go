@@ -44,8 +44,11 @@ type CleaningRules struct {
 	// +kubebuilder:default=true
 	DropGifts *bool `json:"dropGifts,omitempty"`
 
-	// dedupeOrders drops repeated order lines (same order ID, product and
-	// amount) with reason "duplicateOrder". Needs schema.transactions.orderID.
+	// dedupeOrders drops repeated order lines with reason "duplicateOrder": a
+	// line equal in every mapped column (customer, order ID, timestamp,
+	// amount, channel, category, product, quantity, gift) to an earlier
+	// accepted line. Needs schema.transactions.orderID; sources without it
+	// are not deduplicated.
 	// +optional
 	// +kubebuilder:default=true
 	DedupeOrders *bool `json:"dedupeOrders,omitempty"`
@@ -62,12 +65,15 @@ type CleaningRules struct {
 	MinAmount *Money `json:"minAmount,omitempty"`
 
 	// maxAmount drops rows with a larger amount as outliers, with reason
-	// "malformed".
+	// "aboveMaxAmount". Zero sets no maximum.
 	// +optional
 	MaxAmount *Money `json:"maxAmount,omitempty"`
 
 	// mergeSameDay counts several purchases of one customer on one day as a
-	// single purchase, as the BG/NBD literature does.
+	// single purchase, as the BG/NBD literature does: the customer's
+	// frequency (RFM, value matrix, k-means, lifecycle loyalty, KPI orders
+	// and average order value) becomes the number of distinct purchase days
+	// in the source's time zone. CLV always works on purchase days.
 	// +optional
 	MergeSameDay bool `json:"mergeSameDay,omitempty"`
 }
@@ -506,7 +512,7 @@ type SegmentationModelSpec struct {
 type RejectedRows struct {
 	// reason is the rejection reason (malformed, missingCustomer,
 	// nonPositiveAmount, gift, duplicateOrder, refund, outOfWindow,
-	// belowMinAmount).
+	// belowMinAmount, aboveMaxAmount).
 	Reason string `json:"reason"`
 	// rows is the number of rows rejected for the reason.
 	Rows int64 `json:"rows"`

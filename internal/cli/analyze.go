@@ -33,12 +33,14 @@ Input:
   -f FILE                 input file (repeatable)
   --channel LABEL         channel label of the preceding -f
   --format csv|parquet    input format (default csv)
-  --delimiter D           ',' (default), ';', '\t', '|' or whitespace
+  --delimiter D           any one-byte character except CR, LF and '"' (default ','),
+                          tab, or whitespace (runs of spaces and tabs)
   --no-header             the first line is data; map columns by 1-based index
   --map SPEC              customer=COL,order=COL,time=COL,amount=COL,channel=COL,
                           category=COL,product=COL,quantity=COL,gift=COL
                           (COL is a header name or a 1-based index)
-  --time-layout LAYOUT    Go time layout (default: auto-detect common layouts)
+  --time-layout LAYOUT    RFC3339 (with zone offset), Unix (seconds), UnixMilli, or a
+                          Go time layout such as 2006-01-02 (default: auto-detect)
   --time-zone NAME        time zone of timestamps without one, and of calendar days (default UTC)
   --sample N              use the built-in synthetic shop with N customers instead of files
 
@@ -46,7 +48,9 @@ Cleaning:
   --drop-gifts            reject gift / zero-price rows (on by default with --sample)
   --dedupe                reject repeated order lines (on by default with --sample)
   --refunds drop|net      drop refund rows (default) or net them against revenue
-  --min-amount X          reject amounts below X
+  --min-amount X          reject amounts below X (reason belowMinAmount)
+  --max-amount X          reject amounts above X as outliers (reason aboveMaxAmount)
+  --merge-same-day        count a customer's purchases of one day as one (frequency = purchase days)
   --window-start DATE     reject purchases before DATE
 
 Analysis:
@@ -58,6 +62,7 @@ Analysis:
   --segment-map FILE      custom RFM segment map (CSV "code,segment", see docs)
   --previous FILE         earlier lifecycle per-customer output (customer,stage), for transitions
   --campaign FILE         campaign contacts CSV (customer_id, contact_time, cost), for KPI response rate and ROI
+  --response-days N       a purchase up to N days after a contact is a response (default 14)
 
 %s
 Output:
@@ -163,9 +168,10 @@ func parse(args []string) (*options, error) {
 		format, delim, mapping, layout, tz     string
 		asOf, calEnd, unit, method, out        string
 		custOut, segMap, refunds, minAmt, wsrt string
-		previous, campaign                     string
+		previous, campaign, maxAmt             string
 		noHeader, dropGifts, dedupe, quiet     bool
-		sampleN, workers                       int
+		mergeSameDay                           bool
+		sampleN, workers, responseDays         int
 		models                                 modelFlags
 	)
 	fs.Var(&files, "f", "")
@@ -181,6 +187,9 @@ func parse(args []string) (*options, error) {
 	fs.BoolVar(&dedupe, "dedupe", false, "")
 	fs.StringVar(&refunds, "refunds", "drop", "")
 	fs.StringVar(&minAmt, "min-amount", "", "")
+	fs.StringVar(&maxAmt, "max-amount", "", "")
+	fs.BoolVar(&mergeSameDay, "merge-same-day", false, "")
+	fs.IntVar(&responseDays, "response-days", 0, "")
 	fs.StringVar(&wsrt, "window-start", "", "")
 	fs.StringVar(&asOf, "as-of", "", "")
 	fs.StringVar(&calEnd, "calibration-end", "", "")
@@ -243,6 +252,23 @@ func parse(args []string) (*options, error) {
 			return nil, usagef("--min-amount %q: want a non-negative number", minAmt)
 		}
 		cfg.Rules.MinAmount = txn.MoneyFromFloat(f)
+	}
+	if maxAmt != "" {
+		f, err := strconv.ParseFloat(maxAmt, 64)
+		if err != nil || f <= 0 {
+			return nil, usagef("--max-amount %q: want a positive number", maxAmt)
+		}
+		cfg.Rules.MaxAmount = txn.MoneyFromFloat(f)
+	}
+	cfg.Rules.MergeSameDay = mergeSameDay
+	if set["response-days"] {
+		if responseDays <= 0 {
+			return nil, usagef("--response-days %d: want a positive number of days", responseDays)
+		}
+		if campaign == "" {
+			return nil, usagef("--response-days needs --campaign")
+		}
+		cfg.KPI.ResponseDays = responseDays
 	}
 	if segMap != "" {
 		if cfg.Method != engine.RFM {

@@ -160,7 +160,13 @@ func TestErrors(t *testing.T) {
 		{"bad report", []string{"-f", good, "--report", "kpi,weather"}, 2, `report "weather"`},
 		{"bad output", []string{"-f", good, "-o", "yaml"}, 2, `-o "yaml"`},
 		{"bad date", []string{"-f", good, "--as-of", "31/12/2024"}, 2, "--as-of"},
-		{"bad delimiter", []string{"-f", good, "--delimiter", "#"}, 2, "delimiter"},
+		{"bad delimiter", []string{"-f", good, "--delimiter", "::"}, 2, "delimiter"},
+		{"quote as delimiter", []string{"-f", good, "--delimiter", `"`}, 2, "quote character"},
+		{"layout name in the wrong case", []string{"-f", good, "--time-layout", "unix"}, 2, `did you mean "Unix"`},
+		{"bad max amount", []string{"-f", good, "--max-amount", "-5"}, 2, `--max-amount "-5"`},
+		{"minimum above maximum", []string{"-f", good, "--min-amount", "10", "--max-amount", "5"}, 2, "minAmount 10.0000 exceeds maxAmount 5.0000"},
+		{"response days without campaign", []string{"-f", good, "--report", "kpi", "--response-days", "7"}, 2, "--response-days needs --campaign"},
+		{"bad response days", []string{"-f", good, "--response-days", "0"}, 2, "--response-days 0"},
 		{"bad map", []string{"-f", good, "--map", "cust=1"}, 2, "--map"},
 		{"bad time unit", []string{"-f", good, "--time-unit", "year"}, 2, "time unit"},
 		{"sample and files", []string{"-f", good, "--sample", "10"}, 2, "not both"},
@@ -249,7 +255,16 @@ func TestCampaignAndPrevious(t *testing.T) {
 		"b,2024-03-01,2.00\n"+ // no purchase after: no response
 		"zz,2024-03-01,1.00\n"+ // never bought
 		"c,not-a-date,1.00\n") // malformed
+	// a's purchase is 19 days after the contact: outside the default 14-day
+	// window (the API's responseWindow default), inside --response-days 30.
 	code, out, errs := analyze(t, "-f", shop, "--as-of", "2024-03-31", "--report", "kpi", "--campaign", contacts)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if d := decode(t, out); d.KPI.Campaign == nil || d.KPI.Campaign.Responses != 0 || d.KPI.Params.ResponseDays != 14 {
+		t.Fatalf("default window: campaign = %+v, params %+v", d.KPI.Campaign, d.KPI.Params)
+	}
+	code, out, errs = analyze(t, "-f", shop, "--as-of", "2024-03-31", "--report", "kpi", "--campaign", contacts, "--response-days", "30")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -329,4 +344,67 @@ func TestEmptyAfterCleaningTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestCleaningFlagsAndNamedLayouts: --max-amount rejects the outlier with
+// reason aboveMaxAmount, --merge-same-day counts a's two orders of one day as
+// one purchase, and --time-layout understands the API's layout names.
+func TestCleaningFlagsAndNamedLayouts(t *testing.T) {
+	unix := writeFile(t, "unix.csv", "customer,order,time,amount\n"+
+		"a,o1,1709283600,10.00\n"+ // 2024-03-01 09:00 UTC
+		"a,o2,1709316000,20.00\n"+ // 2024-03-01 18:00 UTC
+		"a,o3,1709640000,30.00\n"+ // 2024-03-05 12:00 UTC
+		"b,o4,1709380800,40.00\n"+ // 2024-03-02 12:00 UTC
+		"b,o5,1709467200,9999.99\n") // 2024-03-03 12:00 UTC
+	milli := writeFile(t, "milli.csv", strings.NewReplacer(",1709283600,", ",1709283600000,", ",1709316000,", ",1709316000000,",
+		",1709640000,", ",1709640000000,", ",1709380800,", ",1709380800000,", ",1709467200,", ",1709467200000,").Replace(readFile(t, unix)))
+	rfc := writeFile(t, "rfc.csv", "customer,order,time,amount\n"+
+		"a,o1,2024-03-01T10:00:00+01:00,10.00\n"+
+		"a,o2,2024-03-01T18:00:00Z,20.00\n"+
+		"a,o3,2024-03-05T12:00:00Z,30.00\n"+
+		"b,o4,2024-03-02T12:00:00Z,40.00\n"+
+		"b,o5,2024-03-03 12:00:00Z,9999.99\n")
+	cases := []struct {
+		args     []string
+		orders   int64
+		above    int64
+		rejected int64
+	}{
+		{[]string{"-f", unix, "--time-layout", "Unix"}, 5, 0, 0},
+		{[]string{"-f", unix, "--time-layout", "Unix", "--max-amount", "500"}, 4, 1, 1},
+		{[]string{"-f", unix, "--time-layout", "Unix", "--merge-same-day"}, 4, 0, 0},
+		{[]string{"-f", milli, "--time-layout", "UnixMilli", "--max-amount", "500", "--merge-same-day"}, 3, 1, 1},
+		{[]string{"-f", rfc, "--time-layout", "RFC3339", "--max-amount", "500", "--merge-same-day"}, 3, 1, 1},
+		{[]string{"-f", unix, "--time-layout", "RFC3339"}, 0, 0, 5}, // every row malformed: not RFC 3339
+	}
+	for _, tc := range cases {
+		args := append(tc.args, "--as-of", "2024-03-31", "--report", "kpi")
+		code, out, errs := analyze(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errs)
+		}
+		d := decode(t, out)
+		if tc.rejected == 5 {
+			if d.Input.Customers != 0 || d.Input.Rejected["malformed"] != 5 {
+				t.Errorf("%v: input %+v, want every row malformed", tc.args, d.Input)
+			}
+			continue
+		}
+		var rej int64
+		for _, n := range d.Input.Rejected {
+			rej += n
+		}
+		if d.KPI == nil || d.KPI.Orders != tc.orders || d.Input.Rejected["aboveMaxAmount"] != tc.above || rej != tc.rejected {
+			t.Errorf("%v: orders %v, rejected %v; want %d orders, %d above the maximum", tc.args, d.KPI, d.Input.Rejected, tc.orders, tc.above)
+		}
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -88,8 +88,13 @@ func delimiter(d string) (rune, error) {
 	switch d {
 	case "", ",":
 		return ',', nil
-	case ";", "\t", "|":
+	case `\t`, "tab":
+		return '\t', nil
+	}
+	// As the transaction reader: any one character but CR, LF and the quote;
+	// encoding/csv matches runes of UTF-8 text, so only ASCII here.
+	if len(d) == 1 && d[0] > 0 && d[0] < 0x80 && d[0] != '\r' && d[0] != '\n' && d[0] != '"' && d[0] != ' ' {
 		return rune(d[0]), nil
 	}
-	return 0, fmt.Errorf("delimiter %q is not supported for campaign contacts", d)
+	return 0, fmt.Errorf("delimiter %q is not supported for campaign contacts (want one ASCII character other than CR, LF, space and '\"')", d)
 }

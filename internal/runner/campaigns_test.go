@@ -17,7 +17,7 @@ func TestReadCampaigns(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte("customer_id,contact_time\nc3,2025-03-02\n"))
 	zw.Close()
-	data := map[string][]byte{"plain": []byte(plain), "gz": gz.Bytes()}
+	data := map[string][]byte{"plain": []byte(plain), "gz": gz.Bytes(), "hash": []byte(strings.ReplaceAll(plain, ",", "#"))}
 	cm := func(_ context.Context, name, key string) ([]byte, error) { return data[key], nil }
 	src := func(key string, cols map[string]string) runplan.Source {
 		return runplan.Source{Name: key, Content: contentCampaigns, ConfigMap: &runplan.ConfigMap{Name: "c", Key: key}, Columns: cols}
@@ -34,6 +34,8 @@ func TestReadCampaigns(t *testing.T) {
 		{"gzip, default header, merged", []runplan.Source{src("plain", map[string]string{"customer": "who", "time": "when", "cost": "eur"}), src("gz", nil)}, 2, 1, 200, ""},
 		{"declared column missing", []runplan.Source{src("plain", map[string]string{"customer": "client", "time": "when"})}, 0, 0, 0, "customer column (client)"},
 		{"postgres refused", []runplan.Source{{Name: "pg", Content: contentCampaigns, Postgres: &runplan.Postgres{Table: "contacts"}}}, 0, 0, 0, "read as CSV"},
+		{"any one-character delimiter", []runplan.Source{{Name: "hash", Content: contentCampaigns, ConfigMap: &runplan.ConfigMap{Name: "c", Key: "hash"}, Delimiter: "#",
+			Columns: map[string]string{"customer": "who", "time": "when", "cost": "eur"}}}, 1, 1, 200, ""},
 		{"whitespace delimiter refused", []runplan.Source{{Name: "ws", Content: contentCampaigns, ConfigMap: &runplan.ConfigMap{Name: "c", Key: "plain"}, Delimiter: "whitespace"}}, 0, 0, 0, "not supported"},
 	}
 	for _, tc := range cases {

@@ -382,13 +382,20 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 	if strings.EqualFold(a.Cleaning.Refunds, "drop") {
 		refunds = clean.RefundDrop
 	}
-	cfg.Rules = clean.Rules{DropGifts: a.Cleaning.DropGifts, DedupeOrders: a.Cleaning.DedupeOrders, Refunds: refunds}
-	if a.Cleaning.MinAmount != "" {
-		m, err := input.ParseAmount([]byte(a.Cleaning.MinAmount), '.', 0)
-		if err != nil {
-			return cfg, fmt.Errorf("cleaning.minAmount %q: %w", a.Cleaning.MinAmount, err)
+	cfg.Rules = clean.Rules{DropGifts: a.Cleaning.DropGifts, DedupeOrders: a.Cleaning.DedupeOrders, Refunds: refunds,
+		MergeSameDay: a.Cleaning.MergeSameDay}
+	for _, f := range []struct {
+		name, value string
+		dst         *txn.Money
+	}{{"minAmount", a.Cleaning.MinAmount, &cfg.Rules.MinAmount}, {"maxAmount", a.Cleaning.MaxAmount, &cfg.Rules.MaxAmount}} {
+		if f.value == "" {
+			continue
 		}
-		cfg.Rules.MinAmount = m
+		m, err := input.ParseAmount([]byte(f.value), '.', 0)
+		if err != nil {
+			return cfg, fmt.Errorf("cleaning.%s %q: %w", f.name, f.value, err)
+		}
+		*f.dst = m
 	}
 	loc, err := AnalysisLocation(p)
 	if err != nil {

@@ -309,6 +309,8 @@ type Cleaning struct {
 	DedupeOrders bool   `json:"dedupeOrders"`
 	Refunds      string `json:"refunds,omitempty"` // net or drop
 	MinAmount    string `json:"minAmount,omitempty"`
+	MaxAmount    string `json:"maxAmount,omitempty"`
+	MergeSameDay bool   `json:"mergeSameDay,omitempty"`
 }
 
 // Store is the per-customer sink.

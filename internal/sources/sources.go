@@ -56,7 +56,11 @@ func Options(s runplan.Source) (input.Options, error) {
 		return o, err
 	}
 	o.Mapping = m
-	return o, o.Validate()
+	if err := o.Validate(); err != nil {
+		// A bad delimiter or time layout is the DataSource's configuration.
+		return o, fmt.Errorf("%w: %w", storeerr.ErrInvalidConfig, err)
+	}
+	return o, nil
 }
 
 // Mapping converts field → column pairs to an input.Mapping. Unmapped

@@ -2,14 +2,21 @@ package sources
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
+	"github.com/crmlens/crmlens/analytics/txn"
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/runplan"
 )
 
@@ -117,5 +124,118 @@ func TestProbe(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+
+// TestDataSourceTimestampLayouts reads through the seam a run and a probe
+// share (Options → Build → input.Read) with the source config the reconciler
+// renders for a DataSource whose timestamp block keeps its defaults
+// (layout RFC3339, timeZone UTC), as config/samples/stores/datasource-http.yaml
+// does, and with the other named layouts. Before the names were resolved, the
+// default layout rejected every row.
+func TestDataSourceTimestampLayouts(t *testing.T) {
+	cols := map[string]string{"customer": "buyer_id", "order": "order_no", "time": "order_date", "amount": "gross_amount"}
+	cases := []struct {
+		layout, tz string
+		data       string
+		want       []time.Time
+	}{
+		{"RFC3339", "UTC", "buyer_id,order_no,order_date,gross_amount\nb1,n1,2025-01-05T10:00:00Z,10.00\nb2,n2,2025-01-06T09:30:00.5+01:00,20.00\n",
+			[]time.Time{time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC), time.Date(2025, 1, 6, 8, 30, 0, 500000000, time.UTC)}},
+		{"Unix", "Europe/Berlin", "buyer_id,order_no,order_date,gross_amount\nb1,n1,1736071200,10.00\n",
+			[]time.Time{time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC)}},
+		{"UnixMilli", "", "buyer_id,order_no,order_date,gross_amount\nb1,n1,1736071200250,10.00\n",
+			[]time.Time{time.Date(2025, 1, 5, 10, 0, 0, 250000000, time.UTC)}},
+		{"2006-01-02 15:04", "Europe/Berlin", "buyer_id,order_no,order_date,gross_amount\nb1,n1,2025-01-05 11:00,10.00\n",
+			[]time.Time{time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.layout, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, tc.data) }))
+			defer srv.Close()
+			for name, s := range map[string]runplan.Source{
+				"configMap": {Name: "partner-orders", ConfigMap: &runplan.ConfigMap{Name: "cm", Key: "tx"}},
+				"http":      {Name: "partner-orders", HTTP: &runplan.HTTP{URL: srv.URL + "/orders.csv"}},
+			} {
+				s.Delimiter, s.TimeLayout, s.TimeZone, s.Columns = ",", tc.layout, tc.tz, cols
+				cms := cmReader(map[string]string{"cm/tx": tc.data})
+				srcs, err := Build(context.Background(), s, noCreds, cms)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				var got []time.Time
+				var rejects []string
+				h := handler{
+					record: func(r *input.Record) { got = append(got, r.Time) },
+					reject: func(line int64, reason txn.RejectReason, detail string) {
+						rejects = append(rejects, fmt.Sprintf("%d %s %s", line, reason, detail))
+					},
+				}
+				if err := input.Read(context.Background(), srcs[0], h); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if len(rejects) > 0 || len(got) != len(tc.want) {
+					t.Fatalf("%s: times %v, rejects %v", name, got, rejects)
+				}
+				for i := range got {
+					if !got[i].Equal(tc.want[i]) {
+						t.Errorf("%s: row %d time %v, want %v", name, i, got[i], tc.want[i])
+					}
+				}
+				if res, err := Probe(context.Background(), s, noCreds, cms); err != nil || res.Rejected != 0 {
+					t.Errorf("%s: probe %+v, %v", name, res, err)
+				}
+			}
+		})
+	}
+	// The default layout is RFC 3339 proper: offset-less local times are a
+	// schema mismatch at probe time, not silently read in some zone.
+	s := runplan.Source{Name: "p", ConfigMap: &runplan.ConfigMap{Name: "cm", Key: "tx"}, TimeLayout: "RFC3339", Columns: cols}
+	_, err := Probe(context.Background(), s, noCreds, cmReader(map[string]string{"cm/tx": "buyer_id,order_no,order_date,gross_amount\nb1,n1,2025-01-05 10:00:00,1\n"}))
+	if storeerr.Reason(err) != "SchemaMismatch" {
+		t.Errorf("offset-less times under RFC3339: %v, want SchemaMismatch", err)
+	}
+	// A name in the wrong case is a configuration error naming the fix.
+	s.TimeLayout = "rfc3339"
+	if _, err := Options(s); storeerr.Reason(err) != "InvalidConfig" || !strings.Contains(err.Error(), `"RFC3339"`) {
+		t.Errorf("layout rfc3339: %v", err)
+	}
+}
+
+type handler struct {
+	record func(*input.Record)
+	reject func(int64, txn.RejectReason, string)
+}
+
+func (h handler) Record(r *input.Record) error { h.record(r); return nil }
+func (h handler) Reject(line int64, reason txn.RejectReason, detail string) {
+	h.reject(line, reason, detail)
+}
+
+// TestHTTPSampleLayout reads partner data with the timestamp layout and
+// columns of config/samples/stores/datasource-http.yaml itself (as the
+// reconciler copies them into the plan), so the sample stays readable.
+func TestHTTPSampleLayout(t *testing.T) {
+	raw, err := os.ReadFile("../../config/samples/stores/datasource-http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds crmv1.DataSource
+	if err := yaml.Unmarshal(raw, &ds); err != nil {
+		t.Fatal(err)
+	}
+	if ds.Spec.Timestamp == nil || ds.Spec.CSV == nil || ds.Spec.Schema == nil || ds.Spec.Schema.Transactions == nil {
+		t.Fatalf("sample lost its timestamp, csv or schema block: %+v", ds.Spec)
+	}
+	tc := ds.Spec.Schema.Transactions
+	cols := map[string]string{"customer": string(tc.CustomerID), "order": string(tc.OrderID), "time": string(tc.Timestamp), "amount": string(tc.Amount)}
+	data := strings.Join([]string{cols["customer"] + "," + cols["order"] + "," + cols["time"] + "," + cols["amount"],
+		"b1,n1,2025-01-05T10:00:00Z,10.00", "b2,n2,2025-01-06T09:30:00+01:00,20.00"}, "\n")
+	s := runplan.Source{Name: ds.Name, ConfigMap: &runplan.ConfigMap{Name: "cm", Key: "tx"}, Delimiter: ds.Spec.CSV.Delimiter,
+		TimeLayout: ds.Spec.Timestamp.Layout, TimeZone: ds.Spec.Timestamp.TimeZone, Columns: cols}
+	res, err := Probe(context.Background(), s, noCreds, cmReader(map[string]string{"cm/tx": data}))
+	if err != nil || res.Rows != 2 || res.Rejected != 0 {
+		t.Fatalf("sample layout %q: probe %+v, %v", s.TimeLayout, res, err)
 	}
 }

@@ -56,7 +56,10 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	var b builder
 	e := cfg.exprs(s, &b)
 	dedupe := opts.Rules.DedupeOrders && s.has(fOrder)
-	needDay := opts.History || opts.Daily || opts.CLV
+	// MergeSameDay counts a customer's distinct purchase days as its orders.
+	merge := opts.Rules.MergeSameDay
+	needDay := opts.History || opts.Daily || opts.CLV || merge
+	grouped := opts.History || opts.Daily || opts.CLV // more grouping sets than (k)
 	chans := s.has(fChannel) && opts.Channels
 
 	l1 := []string{e.cust + " AS k", e.order + " AS o", e.instant + " AS t", e.money + " AS a", e.gift + " AS g"}
@@ -119,7 +122,17 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 		orders = filter("count(*)", "")
 	}
 	gs, d, group := "1", "NULL::integer", " GROUP BY k" // 1 = gsCustomer
-	if needDay {
+	if merge {
+		days := filter("count(DISTINCT d)", "")
+		if grouped {
+			// Only the per-customer groups count days; per customer-day and
+			// per-day groups keep counting orders, as aggregate.Build does.
+			orders = "CASE WHEN GROUPING(k, d) = " + strconv.Itoa(gsCustomer) + " THEN " + days + " ELSE " + orders + " END"
+		} else {
+			orders = days
+		}
+	}
+	if grouped {
 		sets := []string{"(k)"}
 		if opts.History || opts.CLV {
 			sets = append(sets, "(k, d)")

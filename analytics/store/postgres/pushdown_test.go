@@ -62,6 +62,14 @@ func compareSets(t *testing.T, got, want *customer.Set) {
 func TestPushdownEqualsFilePath(t *testing.T) {
 	s := server(t)
 	data := genCSV(1, 400)
+	// Second orders on a day the customer already bought (some across
+	// midnight UTC, so Berlin days differ), for MergeSameDay.
+	var extra bytes.Buffer
+	for c := 0; c < 40; c++ {
+		fmt.Fprintf(&extra, "C%05d,S%06d,2024-06-%02dT10:00:00Z,12.00,web,cat1,P1,1,false\n", c, 2*c, 1+c%28)
+		fmt.Fprintf(&extra, "C%05d,S%06d,2024-06-%02dT22:30:00Z,160.00,web,cat1,P2,1,false\n", c, 2*c+1, 1+c%28)
+	}
+	data = append(data, extra.Bytes()...)
 	loadCSV(t, s, "tx", data)
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -74,6 +82,7 @@ func TestPushdownEqualsFilePath(t *testing.T) {
 		loc     *time.Location
 		channel string
 		noDaily bool
+		merge   bool // MergeSameDay must change some customer's orders
 	}{
 		{name: "defaults"},
 		{name: "plain GROUP BY without daily series", noDaily: true},
@@ -86,6 +95,12 @@ func TestPushdownEqualsFilePath(t *testing.T) {
 		{name: "refunds netted", rules: clean.Rules{Refunds: clean.RefundNet}, history: true},
 		{name: "window in Berlin", rules: clean.Rules{WindowStart: time.Date(2024, 3, 1, 0, 0, 0, 0, berlin), AsOf: time.Date(2024, 9, 30, 23, 59, 59, 0, berlin), DedupeOrders: true}, history: true, loc: berlin},
 		{name: "channel label fallback", channel: "shop", history: true, rules: clean.Rules{Refunds: clean.RefundNet, DropGifts: true}},
+		{name: "maximum", rules: clean.Rules{MaxAmount: 150 * txn.MoneyScale}, history: true},
+		{name: "minimum and maximum, refunds netted", rules: clean.Rules{MinAmount: 1 * txn.MoneyScale, MaxAmount: 99*txn.MoneyScale + 9950, Refunds: clean.RefundNet, DropGifts: true, DedupeOrders: true}, history: true},
+		{name: "per-order shape, maximum", noDaily: true, rules: clean.Rules{MaxAmount: 120 * txn.MoneyScale, DedupeOrders: true}},
+		{name: "same-day merge", rules: clean.Rules{MergeSameDay: true, DedupeOrders: true}, history: true, merge: true},
+		{name: "same-day merge in Berlin, daily series only", loc: berlin, rules: clean.Rules{MergeSameDay: true, Refunds: clean.RefundNet}, merge: true},
+		{name: "same-day merge, per-order shape, maximum", noDaily: true, rules: clean.Rules{MergeSameDay: true, MaxAmount: 150 * txn.MoneyScale, DropGifts: true}, merge: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +131,31 @@ func TestPushdownEqualsFilePath(t *testing.T) {
 				t.Fatalf("test data too thin: %d customers, rejected %v", len(want.Customers), want.Rejected)
 			}
 			compareSets(t, got, want)
+			if tt.rules.MaxAmount > 0 && want.Rejected[txn.RejectAboveMaximum] == 0 {
+				t.Errorf("no row above the maximum: rejected %v", want.Rejected)
+			}
+			if tt.merge {
+				unmerged := tt.rules
+				unmerged.MergeSameDay = false
+				plain, err := aggregate.Build(ctx, []input.Source{src}, aggregate.Options{Rules: unmerged, History: true, Location: tt.loc, Workers: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fewer := 0
+				for i, c := range plain.Customers {
+					if w := want.Customers[i].Orders; w < c.Orders {
+						fewer++
+					} else if w > c.Orders {
+						t.Fatalf("customer %s: %d purchase days, more than its %d orders", c.ID, w, c.Orders)
+					}
+					if want.Customers[i].Orders != int64(len(c.History)) {
+						t.Fatalf("customer %s: orders %d with MergeSameDay, %d purchase days", c.ID, want.Customers[i].Orders, len(c.History))
+					}
+				}
+				if fewer < 5 {
+					t.Errorf("MergeSameDay merged the orders of only %d customers", fewer)
+				}
+			}
 
 			// The raw-row path (COPY stream through the file reader) agrees too.
 			rawSrc, err := Source(ctx, cfg)
@@ -249,6 +289,7 @@ func TestPushdownEqualsFilePathOnSampleData(t *testing.T) {
 	for _, rules := range []clean.Rules{
 		{},
 		{DropGifts: true, DedupeOrders: true, Refunds: clean.RefundNet, MinAmount: 5 * txn.MoneyScale},
+		{DropGifts: true, DedupeOrders: true, MaxAmount: 80 * txn.MoneyScale, MergeSameDay: true},
 	} {
 		ctx := context.Background()
 		want, err := aggregate.Build(ctx, []input.Source{input.BytesSource("shop.csv", data, sample.Options(), "")}, aggregate.Options{Rules: rules, History: true})
@@ -303,6 +344,47 @@ func TestPushdownAmountTypes(t *testing.T) {
 				}
 				if len(set.Customers) != 1 || set.Customers[0].Revenue != tt.want {
 					t.Fatalf("%+v: customers %+v, want revenue %s", opts, set.Customers, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// The maximum is compared in the unit of each column type's money expression
+// (raw numeric and integers as numeric, others as rounded Money units), and
+// only rows strictly above it are refused, as clean.Cleaner does.
+func TestPushdownMaxAmountTypes(t *testing.T) {
+	s := server(t)
+	tests := []struct {
+		typ      string
+		values   []string
+		max      txn.Money
+		revenue  txn.Money // of the accepted rows
+		rejected int64
+	}{
+		{"numeric", []string{"2.5", "2.50005", "2.50015"}, 25001, 50001, 1}, // rounded per line first: 25000, 25001, 25002
+		{"numeric(10,2)", []string{"2.50", "2.51", "3.00"}, 25001, 25000, 2},
+		{"double precision", []string{"2.5", "2.75", "3"}, 27500, 52500, 1},
+		{"bigint", []string{"2", "3", "4"}, 30000, 50000, 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			table := fmt.Sprintf("max_amounts_%d", i)
+			exec(t, s, "DROP TABLE IF EXISTS "+table)
+			exec(t, s, "CREATE TABLE "+table+" (customer_id text, \"timestamp\" timestamptz, amount "+tt.typ+")")
+			for _, v := range tt.values {
+				exec(t, s, "INSERT INTO "+table+" VALUES ('c', '2024-01-01T00:00:00Z', $1::"+tt.typ+")", v)
+			}
+			cfg := connCfg(s)
+			cfg.Table = table
+			rules := clean.Rules{MaxAmount: tt.max}
+			for _, opts := range []AggregateOptions{{Rules: rules}, {Rules: rules, History: true, Daily: true}} {
+				set, err := Aggregate(context.Background(), cfg, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(set.Customers) != 1 || set.Customers[0].Revenue != tt.revenue || set.Rejected[txn.RejectAboveMaximum] != tt.rejected {
+					t.Fatalf("customers %+v rejected %v, want revenue %s and %d above the maximum", set.Customers, set.Rejected, tt.revenue, tt.rejected)
 				}
 			}
 		})

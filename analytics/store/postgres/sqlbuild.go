@@ -138,6 +138,7 @@ func (e exprs) toMoney(sum string) string {
 var reasonCodes = []txn.RejectReason{
 	txn.RejectMalformed, txn.RejectMissingCustomer, txn.RejectOutOfWindow, txn.RejectGift,
 	txn.RejectNonPositive, txn.RejectRefund, txn.RejectBelowMinimum, txn.RejectDuplicate,
+	txn.RejectAboveMaximum,
 }
 
 func reasonCode(r txn.RejectReason) int {
@@ -190,6 +191,14 @@ func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) (string, []txn.Re
 			limit = b.arg(r.MinAmount.String()) + "::numeric"
 		}
 		when(e.money+" > 0 AND "+e.money+" < "+limit, txn.RejectBelowMinimum)
+	}
+	if r.MaxAmount > 0 {
+		// A bind parameter like the minimum, in the unit of the money expression.
+		limit := b.arg(int64(r.MaxAmount))
+		if e.moneyRaw {
+			limit = b.arg(r.MaxAmount.String()) + "::numeric"
+		}
+		when(e.money+" > "+limit, txn.RejectAboveMaximum)
 	}
 	w.WriteString(" END")
 	return w.String(), used

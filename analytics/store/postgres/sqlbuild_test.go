@@ -34,7 +34,7 @@ func TestNoValueInSQL(t *testing.T) {
 	cfg.Table = `we"ird tx`
 	cfg.Channel = hostile
 	cfg.Mapping = input.Mapping{Customer: input.Column{Name: "cust id"}, Time: input.Column{Name: "when"}, Amount: input.Column{Name: "amt;"}}
-	rules := clean.Rules{MinAmount: 60000, WindowStart: time.Date(2023, 12, 31, 0, 0, 0, 0, time.UTC)}
+	rules := clean.Rules{MinAmount: 60000, MaxAmount: 77777777, WindowStart: time.Date(2023, 12, 31, 0, 0, 0, 0, time.UTC)}
 	ctx := context.Background()
 	conn, err := cfg.connect(ctx)
 	if err != nil {
@@ -49,7 +49,7 @@ func TestNoValueInSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"DROP", "2023-12-31", "60000", "UTC"} {
+	for _, v := range []string{"DROP", "2023-12-31", "60000", "7777", "UTC"} {
 		if strings.Contains(sql, v) {
 			t.Errorf("SQL text contains the value %q", v)
 		}
