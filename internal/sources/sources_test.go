@@ -127,7 +127,6 @@ func TestProbe(t *testing.T) {
 	}
 }
 
-
 // TestDataSourceTimestampLayouts reads through the seam a run and a probe
 // share (Options → Build → input.Read) with the source config the reconciler
 // renders for a DataSource whose timestamp block keeps its defaults
