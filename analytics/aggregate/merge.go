@@ -250,6 +250,12 @@ func inLoc(ns int64, loc *time.Location) time.Time {
 
 // mergeDays sorts a customer's purchase days and merges entries of one day.
 func mergeDays(h []customer.DayAmount) []customer.DayAmount {
+	return slices.Clip(sortMergeDays(h))
+}
+
+// sortMergeDays sorts h by day (stably, so sums add in arrival order) and
+// merges entries of one day in place, keeping h's capacity.
+func sortMergeDays(h []customer.DayAmount) []customer.DayAmount {
 	if !slices.IsSortedFunc(h, func(a, b customer.DayAmount) int { return cmp.Compare(a.Day, b.Day) }) {
 		slices.SortStableFunc(h, func(a, b customer.DayAmount) int { return cmp.Compare(a.Day, b.Day) })
 	}
@@ -262,5 +268,5 @@ func mergeDays(h []customer.DayAmount) []customer.DayAmount {
 		}
 		out = append(out, e)
 	}
-	return slices.Clip(out)
+	return out
 }

@@ -291,16 +291,7 @@ func (p *partial) addHistory(ci int32, day customer.Day, amount txn.Money, newOr
 // that frees less than a quarter of the capacity, the capacity is doubled so
 // that compactions stay rare (amortised O(log n) per row).
 func compactDays(h []customer.DayAmount) []customer.DayAmount {
-	slices.SortFunc(h, func(a, b customer.DayAmount) int { return cmp.Compare(a.Day, b.Day) })
-	out := h[:0]
-	for _, e := range h {
-		if n := len(out); n > 0 && out[n-1].Day == e.Day {
-			out[n-1].Amount += e.Amount
-			out[n-1].Orders += e.Orders
-			continue
-		}
-		out = append(out, e)
-	}
+	out := sortMergeDays(h)
 	if len(out) > cap(out)*3/4 {
 		out = slices.Grow(out, cap(out))
 	}
