@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/net/html"
 	batchv1 "k8s.io/api/batch/v1"
@@ -250,10 +249,7 @@ func TestSecretsNeverLeakIncludingLogs(t *testing.T) {
 	}
 
 	// The per-customer file holds HMAC-SHA256 pseudonyms, not the IDs.
-	mc, err := minio.New(s3.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""), Region: s3.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mc := s3.Client(t)
 	read := func(name string) string {
 		o, err := mc.GetObject(context.Background(), "results", ns+"/web/web-g1/"+name, minio.GetObjectOptions{})
 		if err != nil {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -53,11 +52,7 @@ func splitCSV(data []byte, n int) [][]byte {
 
 func s3Client(t *testing.T, s *s3test.Server) *minio.Client {
 	t.Helper()
-	cl, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Region: s.Region, BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
+	return s.Client(t)
 }
 
 func s3Conn(s *s3test.Server, bucket string) crmv1.ObjectStoreConnection {

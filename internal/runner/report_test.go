@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-logr/logr/testr"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"golang.org/x/net/html"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -194,10 +193,7 @@ func TestRunPseudonymisesStoreAndPublishesReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mc, err := minio.New(s3.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""), Region: s3.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mc := s3.Client(t)
 	get := func(name string) string {
 		o, err := mc.GetObject(context.Background(), "results", "out/shop/rfm/rfm-g1/"+name, minio.GetObjectOptions{})
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-logr/logr/testr"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -21,10 +20,7 @@ import (
 // (staging excluded) on the store.
 func runFolders(t *testing.T, s3 *s3test.Server, bucket string) []string {
 	t.Helper()
-	mc, err := minio.New(s3.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""), Region: s3.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mc := s3.Client(t)
 	var dirs []string
 	for o := range mc.ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Prefix: "out/shop/rfm/", Recursive: true}) {
 		if o.Err != nil {

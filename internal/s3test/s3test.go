@@ -8,6 +8,8 @@ import (
 	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -23,6 +25,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 )
 
@@ -76,6 +80,25 @@ func New(opts Options) *Server {
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
+
+// Client returns a minio-go client for this server with its credentials,
+// path-style addressing and, with TLS on, trust in exactly its certificate,
+// so tests drive the server through the same client the operator uses.
+func (s *Server) Client(t testing.TB) *minio.Client {
+	t.Helper()
+	opts := &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Region: s.Region, BucketLookup: minio.BucketLookupPath}
+	if s.CACertPEM != nil {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(s.CACertPEM)
+		opts.Secure = true
+		opts.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	c, err := minio.New(s.Endpoint, opts)
+	if err != nil {
+		t.Fatalf("s3test client: %v", err)
+	}
+	return c
+}
 
 // CreateBucket makes a bucket directly in the backend.
 func (s *Server) CreateBucket(name string) error { return s.Backend.CreateBucket(name) }

@@ -2,8 +2,6 @@ package sources
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/pem"
 	"io"
 	"log"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/store/storeerr"
@@ -73,13 +70,7 @@ func TestProbeVerifiesPrivateCA(t *testing.T) {
 	if err := s3.CreateBucket("lake"); err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s3.CACertPEM)
-	mc, err := minio.New(s3.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""), Region: s3.Region, Secure: true,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mc := s3.Client(t)
 	if _, err := mc.PutObject(context.Background(), "lake", "orders.csv", strings.NewReader(csv), int64(len(csv)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
