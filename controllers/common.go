@@ -86,19 +86,25 @@ func (c Config) serviceAccount(set *crmv1.JobSettings) string {
 
 // checkServiceAccount fails with a MissingRefError when the runner
 // ServiceAccount is absent: a Job would otherwise create no pod and sit
-// until its deadline. One uncached GET, made only before creating a Job.
-func checkServiceAccount(ctx context.Context, r client.Reader, ns, name string) error {
+// until its deadline. One uncached GET before creating a Job, unless the
+// ServiceAccount was found within serviceAccountTTL.
+func (s *seenAccounts) check(ctx context.Context, r client.Reader, ns, name string, now time.Time) error {
 	if name == "" || r == nil {
 		return nil
 	}
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	if s.recent(key, now) {
+		return nil
+	}
 	var sa corev1.ServiceAccount
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sa); err != nil {
+	if err := r.Get(ctx, key, &sa); err != nil {
 		if apierrors.IsNotFound(err) {
 			return &MissingRefError{Reason: ReasonServiceAccountNotFound, Msg: fmt.Sprintf(
 				"ServiceAccount %q not found in namespace %s: the analysis Job cannot start. Apply config/runner in this namespace (set its namespace in config/runner/kustomization.yaml, then kubectl apply -k config/runner), or set spec.job.serviceAccountName to an existing ServiceAccount", name, ns)}
 		}
 		return fmt.Errorf("get ServiceAccount %q: %w", name, err)
 	}
+	s.found(key, now)
 	return nil
 }
 

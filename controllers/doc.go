@@ -17,6 +17,7 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -36,6 +37,9 @@ import (
 // SetupAll registers every crmlens reconciler and the business metrics.
 func SetupAll(mgr ctrl.Manager, cfg Config) error {
 	metrics.Register()
+	if err := indexJobOwners(context.Background(), mgr); err != nil {
+		return err
+	}
 	rec := mgr.GetEventRecorder("crmlens")
 	errs := []error{
 		(&DataSourceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),

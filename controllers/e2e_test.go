@@ -87,7 +87,7 @@ func (h *harness) startManager(exec bool, clock *fakeClock) (stop func()) {
 	}
 	skip := true
 	mgr, err := ctrl.NewManager(h.env.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0", Controller: ctrlconfig.Controller{SkipNameValidation: &skip}})
+		HealthProbeBindAddress: "0", Controller: ctrlconfig.Controller{SkipNameValidation: &skip}, Cache: controllers.CacheOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func (h *harness) startLoggedManager(mgrLog io.Writer, jobLogs string) {
 	skip := true
 	logger := zap.New(zap.WriteTo(mgrLog), zap.UseDevMode(true), zap.Level(zapcore.Level(-10)))
 	mgr, err := ctrl.NewManager(h.env.Config, ctrl.Options{Scheme: scheme, Logger: logger, Metrics: metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0", Controller: ctrlconfig.Controller{SkipNameValidation: &skip}})
+		HealthProbeBindAddress: "0", Controller: ctrlconfig.Controller{SkipNameValidation: &skip}, Cache: controllers.CacheOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}

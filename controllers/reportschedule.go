@@ -52,7 +52,8 @@ type ReportScheduleReconciler struct {
 	Config
 	// memo keeps Events that describe one occurrence (a schedule slot, a
 	// run that could not start) from repeating on every reconcile.
-	memo eventMemo
+	memo     eventMemo
+	accounts seenAccounts
 }
 
 func (r *ReportScheduleReconciler) clock() schedule.Clock {
@@ -81,7 +82,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	now := r.clock().Now()
 	gen := rs.Generation
 
-	jobs, err := ownedJobs(ctx, r.Client, &rs, kindSchedule)
+	jobs, err := ownedJobs(ctx, r.Client, &rs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -237,7 +238,7 @@ func (r *ReportScheduleReconciler) checkRefs(ctx context.Context, rs *crmv1.Repo
 		return nil, err
 	}
 	if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Reason == ReasonServiceAccountNotFound {
-		err := checkServiceAccount(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job))
+		err := r.accounts.check(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job), time.Now())
 		if errors.As(err, &m) {
 			return m, nil
 		}
@@ -354,7 +355,7 @@ func (r *ReportScheduleReconciler) saveStreaks(ctx context.Context, rs *crmv1.Re
 func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSchedule, name, trigger string, annots map[string]string) (*batchv1.Job, *MissingRefError, error) {
 	plan, secrets, err := r.plan(ctx, rs, name)
 	if err == nil {
-		err = checkServiceAccount(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job))
+		err = r.accounts.check(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job), time.Now())
 	}
 	if err != nil {
 		var m *MissingRefError

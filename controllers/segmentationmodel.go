@@ -59,6 +59,7 @@ type SegmentationModelReconciler struct {
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
 	Config
+	accounts seenAccounts
 }
 
 func (r *SegmentationModelReconciler) clock() schedule.Clock {
@@ -88,7 +89,7 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	// Events and counters of a finished run happen once its status is written.
 	var fx effects
 
-	jobs, err := ownedJobs(ctx, r.Client, &m, kindModel)
+	jobs, err := ownedJobs(ctx, r.Client, &m)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -119,9 +120,12 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	case m.Status.ObservedGeneration != m.Generation:
 		name, trigger = jobName(m.Name, "g"+strconv.FormatInt(m.Generation, 10)), "generation"
 	case annots[crmv1.RunNowAnnotation] != "" && annots[crmv1.RunNowAnnotation] != annots[crmv1.LastRunNowAnnotation]:
-		if latest == nil || isFinished(latest) {
-			runNow = annots[crmv1.RunNowAnnotation]
-			name, trigger = jobName(m.Name, "n"+shortHash(runNow)), "run-now"
+		// The Job may already be this run-now's, created by the previous
+		// reconcile: then it is marked handled now.
+		v := annots[crmv1.RunNowAnnotation]
+		if n := jobName(m.Name, "n"+shortHash(v)); latest == nil || isFinished(latest) || latest.Name == n {
+			runNow = v
+			name, trigger = n, "run-now"
 		}
 	case !m.Spec.Suspend && ((latest != nil && isFinished(latest)) || (latest == nil && m.Status.LastRunTime != nil)):
 		interval := 24 * time.Hour
@@ -165,12 +169,20 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			}
 		case err != nil:
 			return ctrl.Result{}, err
+		case created:
+			// One API write per reconcile: the new Job's watch event
+			// brings the next reconcile, which finds the Job and records
+			// it (observedGeneration, Progressing, a run-now marked
+			// handled). A reconcile then never waits on two round-trips
+			// in a row, and status reports a Job once it is observed.
+			logger.Info("analysis Job created", "job", name, "trigger", trigger)
+			return ctrl.Result{}, nil
 		default:
-			if created {
-				logger.Info("analysis Job created", "job", name, "trigger", trigger)
-			}
 			m.Status.ObservedGeneration = m.Generation
-			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", name))
+			// A Job that already finished was absorbed above.
+			if j := findJob(jobs, name); j == nil || !isFinished(j) {
+				setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", name))
+			}
 			if runNow != "" {
 				if err := r.markRunNow(ctx, &m, runNow); err != nil {
 					return requeueOnConflict(err)
@@ -194,6 +206,15 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	fx.run()
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+func findJob(jobs []batchv1.Job, name string) *batchv1.Job {
+	for i := range jobs {
+		if jobs[i].Name == name {
+			return &jobs[i]
+		}
+	}
+	return nil
 }
 
 func isFinished(j *batchv1.Job) bool {
@@ -330,6 +351,9 @@ func resultConfigMapName(m *crmv1.SegmentationModel) string {
 // startRun creates the run's Job; it reports whether it created it (false:
 // it already existed, e.g. after a restart).
 func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.SegmentationModel, name, trigger string, jobs []batchv1.Job) (bool, error) {
+	if findJob(jobs, name) != nil {
+		return false, nil // created by an earlier reconcile
+	}
 	srcs, err := loadSources(ctx, r.Client, m.Namespace, m.Spec.Sources)
 	if err != nil {
 		return false, err
@@ -361,7 +385,7 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	if err != nil {
 		return false, err
 	}
-	if err := checkServiceAccount(ctx, r.APIReader, m.Namespace, r.serviceAccount(m.Spec.Job)); err != nil {
+	if err := r.accounts.check(ctx, r.APIReader, m.Namespace, r.serviceAccount(m.Spec.Job), time.Now()); err != nil {
 		return false, err
 	}
 	job := r.buildJob(jobSpec{owner: m, kind: kindModel, name: name, plan: encoded, secrets: secrets, settings: m.Spec.Job, trigger: trigger,
@@ -469,17 +493,12 @@ func dec(s string) float64 {
 }
 
 // ownedJobs lists the Jobs the object controls, oldest first.
-func ownedJobs(ctx context.Context, c client.Client, owner client.Object, kind string) ([]batchv1.Job, error) {
+func ownedJobs(ctx context.Context, c client.Client, owner client.Object) ([]batchv1.Job, error) {
 	var list batchv1.JobList
-	if err := c.List(ctx, &list, client.InNamespace(owner.GetNamespace()), client.MatchingLabels(ownerLabels(kind, owner.GetName()))); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(owner.GetNamespace()), client.MatchingFields{jobOwnerIndex: string(owner.GetUID())}); err != nil {
 		return nil, fmt.Errorf("list Jobs: %w", err)
 	}
-	var out []batchv1.Job
-	for _, j := range list.Items {
-		if ref := metav1.GetControllerOf(&j); ref != nil && ref.UID == owner.GetUID() {
-			out = append(out, j)
-		}
-	}
+	out := list.Items
 	created := func(j *batchv1.Job) time.Time {
 		if t, err := time.Parse(time.RFC3339Nano, j.Annotations[annotationCreated]); err == nil {
 			return t

@@ -12,15 +12,11 @@ import (
 	"os"
 	"path/filepath"
 
-	batchv1 "k8s.io/api/batch/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -29,7 +25,6 @@ import (
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/localexec"
-	"github.com/crmlens/crmlens/internal/runplan"
 )
 
 // Options configure the manager. Bind them to flags with BindFlags; new
@@ -65,6 +60,12 @@ type Options struct {
 	LocalExec bool
 	// LocalExecBinary is the crmlens binary local Jobs run; this executable when empty.
 	LocalExecBinary string
+	// KubeAPIQPS and KubeAPIBurst limit the manager's requests on the
+	// client side; a QPS of 0 sets no client-side limit and leaves
+	// fairness to the API server's priority and fairness, as
+	// controller-runtime does for in-cluster configuration.
+	KubeAPIQPS   float64
+	KubeAPIBurst int
 }
 
 // LeaderElectionID names the lease the replicas compete for.
@@ -102,6 +103,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"DEVELOPMENT ONLY: run analysis Jobs as local processes and record their outcome in Job status (no kubelet needed)")
 	fs.StringVar(&o.LocalExecBinary, "local-exec-binary", o.LocalExecBinary,
 		"crmlens binary the local executor runs; this executable when empty")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
+		"client-side limit of API requests per second; 0 sets none and relies on the API server's priority and fairness")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
+		"requests allowed above --kube-api-qps in a burst (with --kube-api-qps > 0)")
 }
 
 // NewScheme returns a scheme with the built-in Kubernetes kinds and the
@@ -147,10 +152,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The manager exits right after Start returns, so the lease can be
 		// released at once and a standby takes over without waiting.
 		LeaderElectionReleaseOnCancel: true,
-		// Only crmlens's own Jobs are cached, never every Job in the cluster.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&batchv1.Job{}: {Label: labels.SelectorFromSet(labels.Set{runplan.LabelManagedBy: runplan.ManagedByValue})},
-		}},
+		Cache:                         controllers.CacheOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -178,14 +180,26 @@ func Main(ctx context.Context, args []string) int {
 	return run(ctx, args, os.Stderr)
 }
 
-// restConfig loads the API server connection settings.
-func restConfig(kubeconfig string) (*rest.Config, error) {
+// restConfig loads the API server connection settings and applies the
+// client-side rate limit. Left at zero, client-go would throttle a
+// kubeconfig-loaded client to 5 requests per second (burst 10): with many
+// objects, reconciles would then wait on the limiter rather than on the
+// API server.
+func restConfig(kubeconfig string, qps float64, burst int) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
 	if kubeconfig == "" {
-		return ctrl.GetConfig()
+		cfg, err = ctrl.GetConfig()
+	} else if cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
+		err = fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
+		return nil, err
+	}
+	if qps > 0 {
+		cfg.QPS, cfg.Burst = float32(qps), max(burst, 1)
+	} else {
+		cfg.QPS = -1 // no client-side limit
 	}
 	return cfg, nil
 }
@@ -206,7 +220,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo), zap.WriteTo(stderr)))
 	log := ctrl.Log.WithName("setup")
 
-	cfg, err := restConfig(o.Kubeconfig)
+	cfg, err := restConfig(o.Kubeconfig, o.KubeAPIQPS, o.KubeAPIBurst)
 	if err != nil {
 		log.Error(err, "no Kubernetes configuration (set KUBECONFIG or run in a cluster)")
 		return 1

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +36,8 @@ func TestFlags(t *testing.T) {
 			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: "0", LeaderElect: true, LeaderElectionNamespace: "crmlens-system", RunnerServiceAccount: "crmlens-runner"}},
 		{"runner and local executor", []string{"--runner-image=reg/crmlens:1", "--runner-service-account=analytics", "--local-exec", "--local-exec-binary=/bin/crmlens"},
 			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerImage: "reg/crmlens:1", RunnerServiceAccount: "analytics", LocalExec: true, LocalExecBinary: "/bin/crmlens"}},
+		{"client-side rate limit", []string{"--kube-api-qps=50", "--kube-api-burst=100"},
+			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner", KubeAPIQPS: 50, KubeAPIBurst: 100}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,6 +52,50 @@ func TestFlags(t *testing.T) {
 				t.Errorf("got %+v, want %+v", o, c.want)
 			}
 		})
+	}
+}
+
+// A kubeconfig-loaded config must not fall back to client-go's 5 requests
+// per second: that limit, not the API server, would then set reconcile
+// latency once a few hundred objects exist.
+func TestRestConfigRateLimit(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name      string
+		qps       float64
+		burst     int
+		wantQPS   float32
+		wantBurst int
+	}{
+		{"no limit by default", 0, 0, -1, 0},
+		{"limit when asked", 50, 100, 50, 100},
+		{"burst at least one", 5, 0, 5, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := restConfig(kc, c.qps, c.burst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.QPS != c.wantQPS || cfg.Burst != c.wantBurst {
+				t.Errorf("QPS %v burst %d, want %v and %d", cfg.QPS, cfg.Burst, c.wantQPS, c.wantBurst)
+			}
+			if cfg.Host != "https://127.0.0.1:6443" {
+				t.Errorf("host %q: the kubeconfig was not read", cfg.Host)
+			}
+		})
+	}
+	if _, err := restConfig(filepath.Join(t.TempDir(), "missing"), 0, 0); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing kubeconfig: %v, want an error naming it", err)
 	}
 }
 
