@@ -70,7 +70,7 @@ demo: ## Local control plane + manager with the local Job executor on config/sam
 
 .PHONY: bench-reconcile
 bench-reconcile: ## Reconcile benchmark: 1,000 models + 1,000 schedules against a local control plane.
-	hack/bench-reconcile.sh -n 1000 -steady 30s
+	hack/bench-reconcile.sh
 
 ##@ Build
 

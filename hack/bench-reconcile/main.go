@@ -261,9 +261,23 @@ func printLatency() {
 		sort.Strings(names)
 		for _, name := range names {
 			h := byName[name]
-			fmt.Printf("reconcile latency %-18s n=%-7d p50=%-9s p99=%s\n", name, h.GetSampleCount(), quantile(h, 0.5), quantile(h, 0.99))
+			p99 := quantile(h, 0.99)
+			verdict := ""
+			if name == "segmentationmodel" || name == "reportschedule" {
+				verdict = "  (target p99 < 50ms: met)"
+				if !under(p99, 50*time.Millisecond) {
+					verdict = "  (target p99 < 50ms: MISSED)"
+				}
+			}
+			fmt.Printf("reconcile latency %-18s n=%-7d p50=%-9s p99=%s%s\n", name, h.GetSampleCount(), quantile(h, 0.5), p99, verdict)
 		}
 	}
+}
+
+// under reports whether a formatted duration is below limit.
+func under(formatted string, limit time.Duration) bool {
+	d, err := time.ParseDuration(formatted)
+	return err == nil && d < limit
 }
 
 func quantile(h *dto.Histogram, q float64) string {
