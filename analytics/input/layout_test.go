@@ -85,6 +85,35 @@ func TestNamedLayouts(t *testing.T) {
 	}
 }
 
+// TestAutoLayoutIsDetection: "Auto" reads exactly what an empty layout
+// reads, offset-less local times in the parser's zone included.
+func TestAutoLayoutIsDetection(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2024-03-05 14:22:10", time.Date(2024, 3, 5, 14, 22, 10, 0, berlin)},
+		{"2024-07-01", time.Date(2024, 7, 1, 0, 0, 0, 0, berlin)},
+		{"2024-03-05T14:22:10Z", utc(2024, 3, 5, 14, 22, 10)},
+		{"20240305", time.Date(2024, 3, 5, 0, 0, 0, 0, berlin)},
+		{"1709648530", time.Unix(1709648530, 0)},
+	}
+	for _, tc := range cases {
+		got, err := (TimeParser{Layout: LayoutAuto, Location: berlin}).Parse([]byte(tc.in))
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("Auto: Parse(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+		empty, err2 := (TimeParser{Location: berlin}).Parse([]byte(tc.in))
+		if err2 != nil || !empty.Equal(got) {
+			t.Errorf("empty layout: Parse(%q) = %v, %v; Auto gave %v", tc.in, empty, err2, got)
+		}
+	}
+}
+
 func cmpLoc(l *time.Location) *time.Location {
 	if l == nil {
 		return time.UTC
@@ -95,12 +124,12 @@ func cmpLoc(l *time.Location) *time.Location {
 // TestLayoutValidation: a name in the wrong case or a layout with no time
 // element is refused before any row is read.
 func TestLayoutValidation(t *testing.T) {
-	for _, l := range []string{"", "RFC3339", "RFC3339Nano", "Unix", "UnixMilli", "2006-01-02", "20060102", "02/01/2006 15:04", "Jan _2 2006"} {
+	for _, l := range []string{"", "Auto", "RFC3339", "RFC3339Nano", "Unix", "UnixMilli", "2006-01-02", "20060102", "02/01/2006 15:04", "Jan _2 2006"} {
 		if err := (Options{TimeLayout: l}).Validate(); err != nil {
 			t.Errorf("layout %q refused: %v", l, err)
 		}
 	}
-	for l, msg := range map[string]string{"rfc3339": `did you mean "RFC3339"`, "unixmilli": `did you mean "UnixMilli"`, "UNIX": `did you mean "Unix"`, "epoch": "not a Go reference layout"} {
+	for l, msg := range map[string]string{"auto": `did you mean "Auto"`, "rfc3339": `did you mean "RFC3339"`, "unixmilli": `did you mean "UnixMilli"`, "UNIX": `did you mean "Unix"`, "epoch": "not a Go reference layout"} {
 		err := (Options{TimeLayout: l}).Validate()
 		if err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("layout %q: error %v, want %q", l, err, msg)

@@ -33,10 +33,14 @@ const (
 	// LayoutUnixMilli is an integer count of milliseconds since 1970-01-01 UTC
 	// (an optional leading '-'; at most 15 digits).
 	LayoutUnixMilli = "UnixMilli"
+	// LayoutAuto detects the layout per value, as an empty layout does (see
+	// TimeParser.Parse): the API's default, so that a DataSource which sets
+	// only a time zone reads offset-less local times in that zone.
+	LayoutAuto = "Auto"
 )
 
 // namedLayouts lists the names, for error messages and case checks.
-var namedLayouts = []string{LayoutRFC3339, LayoutRFC3339Nano, LayoutUnix, LayoutUnixMilli}
+var namedLayouts = []string{LayoutAuto, LayoutRFC3339, LayoutRFC3339Nano, LayoutUnix, LayoutUnixMilli}
 
 // checkLayout refuses a name written in the wrong case ("rfc3339" would
 // otherwise be taken as a Go layout that matches no timestamp) and a layout
@@ -67,7 +71,7 @@ func checkLayout(layout string) error {
 // TimeParser parses timestamps of one source. The zero value auto-detects
 // layouts in UTC.
 type TimeParser struct {
-	// Layout is "" to auto-detect, one of the named layouts (LayoutRFC3339,
+	// Layout is "" or LayoutAuto to auto-detect, one of the named layouts (LayoutRFC3339,
 	// LayoutUnix, LayoutUnixMilli, …) or a Go reference layout.
 	Layout   string
 	Location *time.Location // zone for timestamps without one; nil = UTC
@@ -88,7 +92,7 @@ func (p TimeParser) Parse(b []byte) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, errTimeEmpty
 	}
-	if p.Layout != "" {
+	if p.Layout != "" && p.Layout != LayoutAuto {
 		return p.parseLayout(b)
 	}
 	if allDigits(b) || (b[0] == '-' && len(b) > 1 && allDigits(b[1:])) {

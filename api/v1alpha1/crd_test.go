@@ -162,7 +162,7 @@ func TestDefaultsApplied(t *testing.T) {
 	if !reflect.DeepEqual(pg.Spec.Postgres.PostgresConnection, wantPG) {
 		t.Errorf("postgres defaults:\n got %+v\nwant %+v", pg.Spec.Postgres.PostgresConnection, wantPG)
 	}
-	wantTS := &crmv1.TimestampFormat{Layout: "RFC3339", TimeZone: "UTC"}
+	wantTS := &crmv1.TimestampFormat{Layout: "Auto", TimeZone: "UTC"}
 	if pg.Spec.Timestamp != nil {
 		t.Errorf("timestamp block appeared although not set: %+v (want it absent; readers default to %+v)", pg.Spec.Timestamp, wantTS)
 	}

@@ -473,14 +473,17 @@ type CSVOptions struct {
 // TimestampFormat says how timestamps are written.
 type TimestampFormat struct {
 	// layout is a Go reference layout such as "2006-01-02 15:04:05" or
-	// "20060102", or one of RFC3339 (date and time with a zone offset such
-	// as Z or +02:00, optional fractional seconds; a space may replace the
-	// T), Unix (integer seconds) or UnixMilli (integer milliseconds). Names are
-	// case-sensitive. A layout that does not parse the data is reported at
-	// probe time as Ready=False, reason SchemaMismatch. Postgres sources
-	// ignore it: their time column is typed.
+	// "20060102", or one of Auto (the default: each value is read as RFC
+	// 3339 with an offset, "2006-01-02 15:04:05" or "2006-01-02T15:04:05"
+	// and "2006-01-02" in timeZone, "20060102", or Unix seconds), RFC3339
+	// (date and time with a zone offset such as Z or +02:00, optional
+	// fractional seconds; a space may replace the T; values without an
+	// offset are refused), Unix (integer seconds) or UnixMilli (integer
+	// milliseconds). Names are case-sensitive. A layout that does not parse
+	// the data is reported at probe time as Ready=False, reason
+	// SchemaMismatch. Postgres sources ignore it: their time column is typed.
 	// +optional
-	// +kubebuilder:default=RFC3339
+	// +kubebuilder:default=Auto
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
 	Layout string `json:"layout,omitempty"`

@@ -39,8 +39,9 @@ Input:
   --map SPEC              customer=COL,order=COL,time=COL,amount=COL,channel=COL,
                           category=COL,product=COL,quantity=COL,gift=COL
                           (COL is a header name or a 1-based index)
-  --time-layout LAYOUT    RFC3339 (with zone offset), Unix (seconds), UnixMilli, or a
-                          Go time layout such as 2006-01-02 (default: auto-detect)
+  --time-layout LAYOUT    Auto (detect per value, the default), RFC3339 (with zone
+                          offset), Unix (seconds), UnixMilli, or a Go time layout
+                          such as 2006-01-02
   --time-zone NAME        time zone of timestamps without one, and of calendar days (default UTC)
   --sample N              use the built-in synthetic shop with N customers instead of files
 

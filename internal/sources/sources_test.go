@@ -148,6 +148,10 @@ func TestDataSourceTimestampLayouts(t *testing.T) {
 			[]time.Time{time.Date(2025, 1, 5, 10, 0, 0, 250000000, time.UTC)}},
 		{"2006-01-02 15:04", "Europe/Berlin", "buyer_id,order_no,order_date,gross_amount\nb1,n1,2025-01-05 11:00,10.00\n",
 			[]time.Time{time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC)}},
+		// The API default: a DataSource that sets only timeZone reads local
+		// times in it, and times with an offset by their offset.
+		{"Auto", "Europe/Berlin", "buyer_id,order_no,order_date,gross_amount\nb1,n1,2025-07-05 12:00:00,10.00\nb2,n2,2025-01-05T10:00:00Z,5\n",
+			[]time.Time{time.Date(2025, 7, 5, 10, 0, 0, 0, time.UTC), time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.layout, func(t *testing.T) {
@@ -188,7 +192,7 @@ func TestDataSourceTimestampLayouts(t *testing.T) {
 			}
 		})
 	}
-	// The default layout is RFC 3339 proper: offset-less local times are a
+	// Layout RFC3339 is RFC 3339 proper: offset-less local times are a
 	// schema mismatch at probe time, not silently read in some zone.
 	s := runplan.Source{Name: "p", ConfigMap: &runplan.ConfigMap{Name: "cm", Key: "tx"}, TimeLayout: "RFC3339", Columns: cols}
 	_, err := Probe(context.Background(), s, noCreds, cmReader(map[string]string{"cm/tx": "buyer_id,order_no,order_date,gross_amount\nb1,n1,2025-01-05 10:00:00,1\n"}))
