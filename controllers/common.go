@@ -84,7 +84,7 @@ func (c Config) serviceAccount(set *crmv1.JobSettings) string {
 	return c.RunnerServiceAccount
 }
 
-// checkServiceAccount fails with a MissingRefError when the runner
+// check fails with a MissingRefError when the runner
 // ServiceAccount is absent: a Job would otherwise create no pod and sit
 // until its deadline. One uncached GET before creating a Job, unless the
 // ServiceAccount was found within serviceAccountTTL.
