@@ -85,8 +85,8 @@ func TestNoDriftForGitOps(t *testing.T) {
 			if mf.Manager == applierManager(want) || mf.FieldsV1 == nil {
 				continue
 			}
-			if strings.Contains(string(mf.FieldsV1.Raw), `"f:spec"`) {
-				t.Errorf("%s: field manager %q (%s) owns spec fields: %s", kind, mf.Manager, mf.Operation, mf.FieldsV1.Raw)
+			if strings.Contains(mf.FieldsV1.GetRawString(), `"f:spec"`) {
+				t.Errorf("%s: field manager %q (%s) owns spec fields: %s", kind, mf.Manager, mf.Operation, mf.FieldsV1.GetRawString())
 			}
 		}
 	}

@@ -215,7 +215,7 @@ func TestModelEndToEnd(t *testing.T) {
 	// The source probe, the first run and its figures.
 	h.eventually(30*time.Second, "DataSource Ready", func() error {
 		var ds crmv1.DataSource
-		h.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, &ds)
+		_ = h.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, &ds)
 		if c := cond(ds.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != controllers.ReasonConnected {
 			return fmt.Errorf("ready = %+v", c)
 		}
@@ -340,7 +340,7 @@ func TestModelEndToEnd(t *testing.T) {
 		t.Errorf("failure lost the previous figures: %+v", failed.Status)
 	}
 	var res corev1.ConfigMap
-	h.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "small-result"}, &res)
+	_ = h.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "small-result"}, &res)
 	if res.Labels["crmlens.io/run"] != "small-g1" || !strings.Contains(res.Data["result.json"], `"customers":3`) {
 		t.Errorf("previous result ConfigMap changed: labels %v", res.Labels)
 	}
@@ -488,11 +488,11 @@ func TestModelWaitsForSourceRefreshesAndPrunes(t *testing.T) {
 	h.create(rs)
 	first := ""
 	h.eventually(60*time.Second, "first report run", func() error {
-		if r := h.rs(ns, "hist"); r.Status.LastSuccessfulTime == nil {
+		r := h.rs(ns, "hist")
+		if r.Status.LastSuccessfulTime == nil {
 			return fmt.Errorf("status %+v", r.Status)
-		} else {
-			first = r.Status.LastRunName
 		}
+		first = r.Status.LastRunName
 		return nil
 	})
 	r := h.rs(ns, "hist")

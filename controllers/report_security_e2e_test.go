@@ -208,7 +208,7 @@ func TestSecretsNeverLeakIncludingLogs(t *testing.T) {
 			http.Error(w, "who are you", http.StatusUnauthorized)
 			return
 		}
-		io.WriteString(w, sampleCSV)
+		_, _ = io.WriteString(w, sampleCSV)
 	}))
 	defer srv.Close()
 	s3 := s3test.Start(t, s3test.Options{})
@@ -312,7 +312,7 @@ func TestSecretsNeverLeakIncludingLogs(t *testing.T) {
 	}
 	// Nor do the customer IDs appear in what the run published outside the store.
 	var res corev1.ConfigMap
-	h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: m.Status.ResultConfigMap}, &res)
+	_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: m.Status.ResultConfigMap}, &res)
 	for _, v := range res.Data {
 		for _, id := range []string{"\"c1\"", ">c1<", "\"c2\"", ">c2<"} {
 			if strings.Contains(v, id) {
@@ -383,7 +383,7 @@ func TestInsecureTLSWarning(t *testing.T) {
 	probed := map[string]time.Time{}
 	for _, n := range append(insecure, "http-verified", "pg-verified") {
 		var d crmv1.DataSource
-		h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: n}, &d)
+		_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: n}, &d)
 		if d.Status.LastProbeTime != nil {
 			probed[n] = d.Status.LastProbeTime.Time
 		}
@@ -391,8 +391,8 @@ func TestInsecureTLSWarning(t *testing.T) {
 	h.eventually(40*time.Second, "second probes", func() error {
 		for n, at := range probed {
 			var d crmv1.DataSource
-			h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: n}, &d)
-			if d.Status.LastProbeTime == nil || !d.Status.LastProbeTime.Time.After(at) {
+			_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: n}, &d)
+			if d.Status.LastProbeTime == nil || !d.Status.LastProbeTime.After(at) {
 				return fmt.Errorf("%s not probed again", n)
 			}
 		}
@@ -416,7 +416,7 @@ func TestInsecureTLSWarning(t *testing.T) {
 
 	// A new generation that is still insecure warns again, once.
 	var d crmv1.DataSource
-	h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pg-require"}, &d)
+	_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pg-require"}, &d)
 	d.Spec.Postgres.SSLMode = "disable"
 	if err := h.c.Update(context.Background(), &d); err != nil {
 		t.Fatal(err)

@@ -219,7 +219,7 @@ func TestAlertsFireAndResolve(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var a []map[string]any
-		json.Unmarshal(b, &a)
+		_ = json.Unmarshal(b, &a)
 		mu.Lock()
 		posts = append(posts, a)
 		mu.Unlock()
@@ -391,7 +391,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			http.Error(w, "who are you", http.StatusUnauthorized)
 			return
 		}
-		io.WriteString(w, sampleCSV)
+		_, _ = io.WriteString(w, sampleCSV)
 	}))
 	defer srv.Close()
 	h := newHarness(t)
@@ -409,8 +409,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	h.eventually(20*time.Second, "probes", func() error {
 		var a, b crmv1.DataSource
-		h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &a)
-		h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "nokey"}, &b)
+		_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &a)
+		_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "nokey"}, &b)
 		if c := cond(a.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != controllers.ReasonConnected {
 			return fmt.Errorf("web %+v", c)
 		}
@@ -467,7 +467,7 @@ func TestSteadyStateWrites(t *testing.T) {
 	}
 	h.eventually(5*time.Minute, "all settled", func() error {
 		var ms crmv1.SegmentationModelList
-		h.c.List(context.Background(), &ms, client.InNamespace(ns))
+		_ = h.c.List(context.Background(), &ms, client.InNamespace(ns))
 		ready := 0
 		for _, m := range ms.Items {
 			if c := cond(m.Status.Conditions, crmv1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue && m.Status.LastRunName != "" {
@@ -475,7 +475,7 @@ func TestSteadyStateWrites(t *testing.T) {
 			}
 		}
 		var rss crmv1.ReportScheduleList
-		h.c.List(context.Background(), &rss, client.InNamespace(ns))
+		_ = h.c.List(context.Background(), &rss, client.InNamespace(ns))
 		for _, r := range rss.Items {
 			if c := cond(r.Status.Conditions, crmv1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue {
 				ready++

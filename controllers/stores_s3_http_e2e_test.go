@@ -216,7 +216,7 @@ func TestStoresHTTPSource(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv")
-		w.Write(data)
+		_, _ = w.Write(data)
 	}))
 	t.Cleanup(srv.Close)
 	want := expectedRFM(t, data, time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC))

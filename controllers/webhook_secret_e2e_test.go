@@ -34,7 +34,7 @@ func TestWebhookURLFromSecret(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var a []map[string]any
-		json.Unmarshal(b, &a)
+		_ = json.Unmarshal(b, &a)
 		mu.Lock()
 		paths = append(paths, r.URL.Path)
 		posts = append(posts, a)

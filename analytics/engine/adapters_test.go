@@ -358,8 +358,6 @@ func TestCDNOWSummariesThroughEngine(t *testing.T) {
 
 func trim2(v float64) string {
 	s := fmt.Sprintf("%.2f", v)
-	if strings.HasSuffix(s, "0") {
-		s = s[:len(s)-1] // "28.00" → "28.0", as the published file writes it
-	}
-	return s
+	// "28.00" → "28.0", as the published file writes it
+	return strings.TrimSuffix(s, "0")
 }

@@ -2,7 +2,6 @@ package input
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -27,7 +26,6 @@ type csvReader struct {
 	bounds     []int // field boundaries in scratch, slow path
 	scratch    []byte
 	sawQuote   bool // a '"' appeared anywhere in the stream
-	readErr    error
 }
 
 func newCSVReader(r io.Reader, delim byte, bufSize int) *csvReader {
@@ -176,8 +174,6 @@ func (c *csvReader) isDelim(b byte) bool {
 	}
 	return b == c.delim
 }
-
-var errNeedMore = errors.New("need more data")
 
 // slow parses one record that contains quotes, RFC 4180 style: a field that
 // starts with '"' runs to the matching quote, "" is a literal quote, and

@@ -46,7 +46,7 @@ func flatten(parts []Part) (rows []string, rejects []string) {
 		for _, rj := range c.rejects {
 			var line int64
 			var rest string
-			fmt.Sscanf(rj, "%d:", &line)
+			_, _ = fmt.Sscanf(rj, "%d:", &line)
 			_, rest, _ = strings.Cut(rj, ":")
 			rejects = append(rejects, fmt.Sprintf("%d:%s", line+p.LineOffset, rest))
 		}
@@ -115,7 +115,7 @@ func TestGzipAndFile(t *testing.T) {
 	plain := "customer,time,amount\nc1,2024-01-01,1\nc2,2024-01-02,2\n"
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
-	zw.Write([]byte(plain))
+	_, _ = zw.Write([]byte(plain))
 	zw.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "t.csv.gz")

@@ -137,7 +137,7 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 					return err
 				}
 			}
-			if rerr == io.EOF {
+			if errors.Is(rerr, io.EOF) {
 				break
 			}
 			if rerr != nil {

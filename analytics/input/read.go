@@ -76,7 +76,7 @@ func csvHeader(c *csvReader, src *Source) (*rowParser, error) {
 	var header []string
 	if !src.Options.NoHeader {
 		fields, _, problem, err := c.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty input: no header line")
 		}
 		if err != nil {
@@ -103,7 +103,7 @@ func csvRows(ctx context.Context, c *csvReader, p *rowParser, h Handler, limit i
 	n := 0
 	for limit < 0 || c.offset < limit {
 		fields, line, problem, err := c.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {

@@ -88,12 +88,12 @@ func delimiterByte(d string) (byte, error) {
 		// The reader splits bytes: "§" is two bytes in UTF-8.
 		return 0, fmt.Errorf("delimiter %q: want a single-byte character (such as ',', ';', '|' or a tab), tab or whitespace", d)
 	}
-	switch c := d[0]; {
-	case c == '\r' || c == '\n':
+	switch c := d[0]; c {
+	case '\r', '\n':
 		return 0, fmt.Errorf("delimiter %q: a line break cannot separate fields", d)
-	case c == '"':
+	case '"':
 		return 0, fmt.Errorf("delimiter %q: the quote character cannot separate fields", d)
-	case c == 0:
+	case 0:
 		return 0, fmt.Errorf("delimiter %q: NUL cannot separate fields", d)
 	default:
 		return c, nil

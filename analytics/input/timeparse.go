@@ -140,12 +140,12 @@ func (p TimeParser) parseLayout(b []byte) (time.Time, error) {
 
 // signedNum reads an integer of digits (an optional '-' then at most max
 // digits, already checked to be digits); false when there are more.
-func signedNum(b []byte, max int) (int64, bool) {
+func signedNum(b []byte, maxDigits int) (int64, bool) {
 	neg := b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
-	if len(b) > max {
+	if len(b) > maxDigits {
 		return 0, false
 	}
 	n := int64(0)

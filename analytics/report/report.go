@@ -214,7 +214,6 @@ type tileSpec struct {
 	label, help  string
 	kind         metricKind
 	higherBetter bool
-	neutral      bool // direction means neither good nor bad
 	cur          float64
 	prev         *float64
 }

@@ -308,34 +308,34 @@ func validationOf(s *apiextensionsv1.JSONSchemaProps, required bool) string {
 	return strings.Join(parts, "; ")
 }
 
-func bounds(min *float64, exMin bool, max *float64, exMax bool) string {
+func bounds(lo *float64, exMin bool, hi *float64, exMax bool) string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	var parts []string
-	if min != nil {
+	if lo != nil {
 		op := "≥"
 		if exMin {
 			op = ">"
 		}
-		parts = append(parts, op+" "+f(*min))
+		parts = append(parts, op+" "+f(*lo))
 	}
-	if max != nil {
+	if hi != nil {
 		op := "≤"
 		if exMax {
 			op = "<"
 		}
-		parts = append(parts, op+" "+f(*max))
+		parts = append(parts, op+" "+f(*hi))
 	}
 	return strings.Join(parts, ", ")
 }
 
-func lengthBounds(min, max *int64) string {
+func lengthBounds(lo, hi *int64) string {
 	switch {
-	case min != nil && max != nil:
-		return fmt.Sprintf("%d–%d", *min, *max)
-	case min != nil:
-		return fmt.Sprintf("≥ %d", *min)
-	case max != nil:
-		return fmt.Sprintf("≤ %d", *max)
+	case lo != nil && hi != nil:
+		return fmt.Sprintf("%d–%d", *lo, *hi)
+	case lo != nil:
+		return fmt.Sprintf("≥ %d", *lo)
+	case hi != nil:
+		return fmt.Sprintf("≤ %d", *hi)
 	}
 	return ""
 }

@@ -76,7 +76,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("start control plane: %w", err)
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 	cfg.QPS, cfg.Burst = 500, 1000
 	work, _ := os.MkdirTemp("", "crmlens-bench-")
 	defer os.RemoveAll(work)
@@ -105,7 +105,7 @@ func run() error {
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go mgr.Start(mctx)
+	go func() { _ = mgr.Start(mctx) }()
 
 	c, _ := client.New(cfg, client.Options{Scheme: scheme})
 	watchClient, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
@@ -217,8 +217,8 @@ func run() error {
 func countReady(ctx context.Context, c client.Reader, ns string, exec bool) int {
 	var ms crmv1.SegmentationModelList
 	var rs crmv1.ReportScheduleList
-	c.List(ctx, &ms, client.InNamespace(ns))
-	c.List(ctx, &rs, client.InNamespace(ns))
+	_ = c.List(ctx, &ms, client.InNamespace(ns))
+	_ = c.List(ctx, &rs, client.InNamespace(ns))
 	n := 0
 	for _, m := range ms.Items {
 		switch {

@@ -73,7 +73,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("start control plane (run `make envtest` first): %w", err)
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 	kubeconfig := filepath.Join(work, "kubeconfig")
 	if err := localexec.WriteKubeconfig(cfg, kubeconfig); err != nil {
 		return err
@@ -96,7 +96,9 @@ func run() error {
 		return err
 	}
 	logs := filepath.Join(work, "job-logs")
-	os.MkdirAll(logs, 0o755)
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return fmt.Errorf("job log folder: %w", err)
+	}
 	ex := &localexec.Executor{Binary: crm, Env: []string{"KUBECONFIG=" + kubeconfig}, LogDir: logs}
 	if err := ex.SetupWithManager(mgr); err != nil {
 		return err
@@ -242,9 +244,9 @@ func notReady(ctx context.Context, c client.Client, ns string) []string {
 	var ds crmv1.DataSourceList
 	var ms crmv1.SegmentationModelList
 	var rs crmv1.ReportScheduleList
-	c.List(ctx, &ds, client.InNamespace(ns))
-	c.List(ctx, &ms, client.InNamespace(ns))
-	c.List(ctx, &rs, client.InNamespace(ns))
+	_ = c.List(ctx, &ds, client.InNamespace(ns))
+	_ = c.List(ctx, &ms, client.InNamespace(ns))
+	_ = c.List(ctx, &rs, client.InNamespace(ns))
 	for _, o := range ds.Items {
 		check("datasource", o.Name, o.Status.Conditions, true)
 	}
@@ -277,9 +279,9 @@ func printTable(ctx context.Context, c client.Client, ns string) {
 	var ds crmv1.DataSourceList
 	var ms crmv1.SegmentationModelList
 	var rs crmv1.ReportScheduleList
-	c.List(ctx, &ds, client.InNamespace(ns))
-	c.List(ctx, &ms, client.InNamespace(ns))
-	c.List(ctx, &rs, client.InNamespace(ns))
+	_ = c.List(ctx, &ds, client.InNamespace(ns))
+	_ = c.List(ctx, &ms, client.InNamespace(ns))
+	_ = c.List(ctx, &rs, client.InNamespace(ns))
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tREADY\tREASON\tDETAIL\tAGE")
 	for _, o := range ds.Items {
@@ -322,8 +324,8 @@ func firstLine(s string) string {
 func printSummary(ctx context.Context, c client.Client, ns string) {
 	var ms crmv1.SegmentationModelList
 	var rs crmv1.ReportScheduleList
-	c.List(ctx, &ms, client.InNamespace(ns))
-	c.List(ctx, &rs, client.InNamespace(ns))
+	_ = c.List(ctx, &ms, client.InNamespace(ns))
+	_ = c.List(ctx, &rs, client.InNamespace(ns))
 	for _, m := range ms.Items {
 		if len(m.Status.Segments) == 0 {
 			continue

@@ -166,7 +166,11 @@ func TestReportServe(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no loopback address announced; stderr: %s", stderr.String())
 	}
-	get := func(path string) (*http.Response, string) {
+	type reply struct {
+		StatusCode int
+		Header     http.Header
+	}
+	get := func(path string) (reply, string) {
 		t.Helper()
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -174,7 +178,7 @@ func TestReportServe(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		return reply{resp.StatusCode, resp.Header}, string(b)
 	}
 	resp, body := get("/")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Champions") {

@@ -99,8 +99,8 @@ func BinDir() (string, error) {
 		}
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
+		if resolved, err := filepath.EvalSymlinks(p); err == nil {
+			p = resolved
 		}
 		d := filepath.Dir(p)
 		if isExec(filepath.Join(d, "pg_ctl")) {

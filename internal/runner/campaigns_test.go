@@ -15,7 +15,7 @@ func TestReadCampaigns(t *testing.T) {
 	plain := "who,when,eur\nc1,2025-03-01,2.00\nc2,bad,1.00\n"
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte("customer_id,contact_time\nc3,2025-03-02\n"))
+	_, _ = zw.Write([]byte("customer_id,contact_time\nc3,2025-03-02\n"))
 	zw.Close()
 	data := map[string][]byte{"plain": []byte(plain), "gz": gz.Bytes(), "hash": []byte(strings.ReplaceAll(plain, ",", "#"))}
 	cm := func(_ context.Context, name, key string) ([]byte, error) { return data[key], nil }

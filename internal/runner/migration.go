@@ -61,21 +61,24 @@ const assignMagic = "crmlens-assign-v1\n"
 func (a *Assignments) Encode() ([]byte, error) {
 	var raw bytes.Buffer
 	raw.WriteString(assignMagic)
-	binary.Write(&raw, binary.BigEndian, uint16(len(a.Segments)))
+	// Appended with encoding/binary's Append functions: writing into memory
+	// cannot fail, so there is no error to lose.
+	buf := binary.BigEndian.AppendUint16(nil, uint16(len(a.Segments)))
 	for _, s := range a.Segments {
-		binary.Write(&raw, binary.BigEndian, uint16(len(s)))
-		raw.WriteString(s)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(s)))
+		buf = append(buf, s...)
 	}
 	hs := make([]uint64, 0, len(a.ByHash))
 	for h := range a.ByHash {
 		hs = append(hs, h)
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })
-	binary.Write(&raw, binary.BigEndian, uint64(len(hs)))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(len(hs)))
 	for _, h := range hs {
-		binary.Write(&raw, binary.BigEndian, h)
-		binary.Write(&raw, binary.BigEndian, a.ByHash[h])
+		buf = binary.BigEndian.AppendUint64(buf, h)
+		buf = binary.BigEndian.AppendUint16(buf, a.ByHash[h])
 	}
+	raw.Write(buf)
 	var out bytes.Buffer
 	zw := gzip.NewWriter(&out)
 	if _, err := zw.Write(raw.Bytes()); err != nil {

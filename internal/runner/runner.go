@@ -316,11 +316,11 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 			return &Failure{Reason: "Store", Err: err}
 		}
 	}
-	max := p.MaxSummaryBytes
-	if max <= 0 {
-		max = DefaultMaxSummaryBytes
+	limit := p.MaxSummaryBytes
+	if limit <= 0 {
+		limit = DefaultMaxSummaryBytes
 	}
-	if err := result.Bound(doc, max); err != nil {
+	if err := result.Bound(doc, limit); err != nil {
 		return &Failure{Reason: "ResultTooLarge", Err: err}
 	}
 	docJSON, err := json.Marshal(doc)

@@ -138,7 +138,7 @@ func TestRunWritesResultAndMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = runplan.Outcome{}
-	json.Unmarshal([]byte(cm.Data[runplan.KeyOutcome]), &out)
+	_ = json.Unmarshal([]byte(cm.Data[runplan.KeyOutcome]), &out)
 	if len(out.Migrations) != 0 || out.MigrationNote != "" || cm.Labels[runplan.LabelRun] != "rfm-g2" {
 		t.Errorf("second outcome = %+v (labels %v)", out, cm.Labels)
 	}
@@ -150,9 +150,9 @@ func TestRunWritesResultAndMigration(t *testing.T) {
 	if err := r.Run(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "rfm-result"}, &cm)
+	_ = c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "rfm-result"}, &cm)
 	out = runplan.Outcome{}
-	json.Unmarshal([]byte(cm.Data[runplan.KeyOutcome]), &out)
+	_ = json.Unmarshal([]byte(cm.Data[runplan.KeyOutcome]), &out)
 	if len(out.Migrations) == 0 {
 		t.Fatal("no migration after the data changed")
 	}
@@ -180,7 +180,7 @@ func TestRunFailureKeepsPreviousResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cm corev1.ConfigMap
-	c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "rfm-result"}, &cm)
+	_ = c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "rfm-result"}, &cm)
 	if cm.Data[runplan.KeyResult] != "previous" {
 		t.Error("failed run overwrote the previous result")
 	}

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -42,8 +43,8 @@ func TestParseRejects(t *testing.T) {
 			t.Errorf("Parse(%q, %q) accepted", c.spec, c.tz)
 			continue
 		}
-		e, ok := err.(*Error)
-		if !ok || !IsInvalid(err) {
+		var e *Error
+		if !errors.As(err, &e) || !IsInvalid(err) {
 			t.Errorf("Parse(%q, %q) error %T, want *Error", c.spec, c.tz, err)
 			continue
 		}

@@ -44,13 +44,13 @@ func TestProbe(t *testing.T) {
 				http.Error(w, "no", http.StatusUnauthorized)
 				return
 			}
-			io.WriteString(w, csv)
+			_, _ = io.WriteString(w, csv)
 		case "/two-headers.csv": // every line of the headers Secret is sent
 			if gotAuth != "Bearer tok" || r.Header.Get("X-Api-Key") != "k3y-42" {
 				http.Error(w, "no", http.StatusForbidden)
 				return
 			}
-			io.WriteString(w, csv)
+			_, _ = io.WriteString(w, csv)
 		case "/boom.csv": // servers echo request details in error pages: never shown
 			http.Error(w, "internal error for "+gotAuth, http.StatusInternalServerError)
 		case "/maintenance.csv":
@@ -61,7 +61,7 @@ func TestProbe(t *testing.T) {
 			case <-r.Context().Done():
 			}
 		case "/big.csv":
-			io.WriteString(w, csv+strings.Repeat("c3,o3,2025-01-07,1.00\n", 100))
+			_, _ = io.WriteString(w, csv+strings.Repeat("c3,o3,2025-01-07,1.00\n", 100))
 		default:
 			http.NotFound(w, r)
 		}
@@ -155,7 +155,7 @@ func TestDataSourceTimestampLayouts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.layout, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, tc.data) }))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, tc.data) }))
 			defer srv.Close()
 			for name, s := range map[string]runplan.Source{
 				"configMap": {Name: "partner-orders", ConfigMap: &runplan.ConfigMap{Name: "cm", Key: "tx"}},

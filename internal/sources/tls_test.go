@@ -61,7 +61,7 @@ func TestStoreConfigMapping(t *testing.T) {
 // variable the probe connects; without it the reason is TLSFailed; a value
 // that is no PEM is InvalidConfig.
 func TestProbeVerifiesPrivateCA(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, csv) }))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, csv) }))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
 	srv.StartTLS()
 	defer srv.Close()

@@ -106,7 +106,7 @@ spec:
 	if _, _, err := start(env); err == nil {
 		t.Fatal("a CRD with a broken CEL rule was installed")
 	}
-	addr := env.ControlPlane.APIServer.SecureServing.ListenAddr
+	addr := env.ControlPlane.APIServer.ListenAddr
 	if addr.Address == "" {
 		t.Fatal("the API server was never started, so the test proves nothing")
 	}

@@ -310,7 +310,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
 		return n - int(-b.left), fmt.Errorf("http source %s: %w: body exceeds the limit of %d bytes", b.cfg.safeURL(), ErrTooLarge, b.limit)
 	}
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = b.cfg.wrap(err)
 	}
 	return n, err

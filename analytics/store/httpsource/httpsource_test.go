@@ -37,7 +37,7 @@ func data(n int) []byte {
 func handler(body []byte) http.Handler {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(body)
+	_, _ = zw.Write(body)
 	zw.Close()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/data.csv", func(w http.ResponseWriter, r *http.Request) {
@@ -46,12 +46,12 @@ func handler(body []byte) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-		w.Write(body)
+		_, _ = w.Write(body)
 	})
-	mux.HandleFunc("/data.csv.gz", func(w http.ResponseWriter, r *http.Request) { w.Write(gz.Bytes()) })
+	mux.HandleFunc("/data.csv.gz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(gz.Bytes()) })
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
 		for range 100 {
-			w.Write(body)
+			_, _ = w.Write(body)
 			w.(http.Flusher).Flush()
 		}
 	})
@@ -165,7 +165,7 @@ func TestLimitExactlyReached(t *testing.T) {
 	body := data(50)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.(http.Flusher).Flush() // no Content-Length: the streaming check decides
-		w.Write(body)
+		_, _ = w.Write(body)
 	}))
 	defer srv.Close()
 	for _, tt := range []struct {
@@ -192,7 +192,7 @@ func TestHeaders(t *testing.T) {
 	var got []http.Header
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = append(got, r.Header.Clone())
-		io.WriteString(w, "customer_id,order_id,timestamp,amount\nc1,o1,2024-01-01,1.00\n")
+		_, _ = io.WriteString(w, "customer_id,order_id,timestamp,amount\nc1,o1,2024-01-01,1.00\n")
 	}))
 	defer other.Close()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +201,7 @@ func TestHeaders(t *testing.T) {
 			http.Redirect(w, r, other.URL+"/x.csv", http.StatusFound)
 			return
 		}
-		io.WriteString(w, "customer_id,order_id,timestamp,amount\nc1,o1,2024-01-01,1.00\n")
+		_, _ = io.WriteString(w, "customer_id,order_id,timestamp,amount\nc1,o1,2024-01-01,1.00\n")
 	}))
 	defer srv.Close()
 

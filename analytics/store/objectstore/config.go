@@ -178,15 +178,14 @@ func (c *Config) client() (*minio.Client, error) {
 // checkBucket confirms the bucket exists and the credentials are accepted.
 func (c *Config) checkBucket(ctx context.Context, cl *minio.Client) error {
 	ok, err := cl.BucketExists(ctx, c.Bucket)
-	if err != nil && kindOf(err) == ErrPermission {
+	if err != nil && errors.Is(kindOf(err), ErrPermission) {
 		// HEAD answers carry no error code: a one-key listing (GET) tells bad
 		// credentials from missing rights.
 		lctx, cancel := context.WithCancel(ctx)
-		for o := range cl.ListObjects(lctx, c.Bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
-			if o.Err != nil && kindOf(o.Err) == ErrAuthFailed {
+		if o, ok := <-cl.ListObjects(lctx, c.Bucket, minio.ListObjectsOptions{MaxKeys: 1}); ok {
+			if o.Err != nil && errors.Is(kindOf(o.Err), ErrAuthFailed) {
 				err = o.Err
 			}
-			break
 		}
 		cancel()
 	}

@@ -90,7 +90,7 @@ func parquetOf(t *testing.T, groups [][]string) []byte {
 func gz(data []byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write(data)
+	_, _ = zw.Write(data)
 	zw.Close()
 	return buf.Bytes()
 }

@@ -295,7 +295,7 @@ func (w *RunWriter) put(key string, body []byte) error {
 
 func (w *RunWriter) remove(key string) error {
 	err := w.cl.RemoveObject(w.ctx, w.cfg.Bucket, key, minio.RemoveObjectOptions{})
-	if err != nil && kindOf(err) != ErrNotFound {
+	if err != nil && !errors.Is(kindOf(err), ErrNotFound) {
 		return w.cfg.wrap("remove "+key, err)
 	}
 	return nil
@@ -396,14 +396,14 @@ func retain(ctx context.Context, cl *minio.Client, cfg *SinkConfig) error {
 	for _, top := range drop {
 		dir := cfg.modelDir() + top + "/"
 		// The marker goes first, so a run being deleted is never seen half-present.
-		if err := cl.RemoveObject(ctx, cfg.Bucket, dir+CompleteMarker, minio.RemoveObjectOptions{}); err != nil && kindOf(err) != ErrNotFound {
+		if err := cl.RemoveObject(ctx, cfg.Bucket, dir+CompleteMarker, minio.RemoveObjectOptions{}); err != nil && !errors.Is(kindOf(err), ErrNotFound) {
 			return cfg.wrap("retention", err)
 		}
 		for o := range cl.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: dir, Recursive: true}) {
 			if o.Err != nil {
 				return cfg.wrap("retention list", o.Err)
 			}
-			if err := cl.RemoveObject(ctx, cfg.Bucket, o.Key, minio.RemoveObjectOptions{}); err != nil && kindOf(err) != ErrNotFound {
+			if err := cl.RemoveObject(ctx, cfg.Bucket, o.Key, minio.RemoveObjectOptions{}); err != nil && !errors.Is(kindOf(err), ErrNotFound) {
 				return cfg.wrap("retention", err)
 			}
 		}

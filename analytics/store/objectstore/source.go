@@ -59,27 +59,27 @@ func Sources(ctx context.Context, cfg SourceConfig) ([]input.Source, error) {
 }
 
 // list returns the matching objects with their sizes.
-func (cfg *SourceConfig) list(ctx context.Context, cl *minio.Client) ([]minio.ObjectInfo, error) {
-	if cfg.Key != "" {
-		info, err := cl.StatObject(ctx, cfg.Bucket, cfg.Key, minio.StatObjectOptions{})
-		if err != nil && kindOf(err) == ErrPermission {
-			err = explain(ctx, cl, cfg.Bucket, cfg.Key, err)
+func (c *SourceConfig) list(ctx context.Context, cl *minio.Client) ([]minio.ObjectInfo, error) {
+	if c.Key != "" {
+		info, err := cl.StatObject(ctx, c.Bucket, c.Key, minio.StatObjectOptions{})
+		if err != nil && errors.Is(kindOf(err), ErrPermission) {
+			err = explain(ctx, cl, c.Bucket, c.Key, err)
 		}
 		if err != nil {
-			if kindOf(err) == ErrNotFound {
+			if errors.Is(kindOf(err), ErrNotFound) {
 				// Tell a missing bucket from a missing key.
-				if bErr := cfg.checkBucket(ctx, cl); bErr != nil {
+				if bErr := c.checkBucket(ctx, cl); bErr != nil {
 					return nil, bErr
 				}
 			}
-			return nil, cfg.wrap("object "+cfg.Key, err)
+			return nil, c.wrap("object "+c.Key, err)
 		}
 		return []minio.ObjectInfo{info}, nil
 	}
 	var objs []minio.ObjectInfo
-	for o := range cl.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: cfg.Prefix, Recursive: true}) {
+	for o := range cl.ListObjects(ctx, c.Bucket, minio.ListObjectsOptions{Prefix: c.Prefix, Recursive: true}) {
 		if o.Err != nil {
-			return nil, cfg.wrap("list "+cfg.Bucket+"/"+cfg.Prefix, o.Err)
+			return nil, c.wrap("list "+c.Bucket+"/"+c.Prefix, o.Err)
 		}
 		if strings.HasSuffix(o.Key, "/") {
 			continue
@@ -87,17 +87,17 @@ func (cfg *SourceConfig) list(ctx context.Context, cl *minio.Client) ([]minio.Ob
 		objs = append(objs, o)
 	}
 	if len(objs) == 0 {
-		if err := cfg.checkBucket(ctx, cl); err != nil {
+		if err := c.checkBucket(ctx, cl); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("objectstore: no objects under %s/%s: %w", cfg.Bucket, cfg.Prefix, ErrNotFound)
+		return nil, fmt.Errorf("objectstore: no objects under %s/%s: %w", c.Bucket, c.Prefix, ErrNotFound)
 	}
 	slices.SortFunc(objs, func(a, b minio.ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
 	return objs, nil
 }
 
-func (cfg *SourceConfig) source(ctx context.Context, cl *minio.Client, o minio.ObjectInfo) input.Source {
-	opts := cfg.Options
+func (c *SourceConfig) source(ctx context.Context, cl *minio.Client, o minio.ObjectInfo) input.Source {
+	opts := c.Options
 	key, size := o.Key, o.Size
 	base := strings.ToLower(path.Base(key))
 	if strings.HasSuffix(base, ".gz") {
@@ -110,22 +110,22 @@ func (cfg *SourceConfig) source(ctx context.Context, cl *minio.Client, o minio.O
 			opts.Format = "parquet"
 		}
 	}
-	name := "s3://" + cfg.Bucket + "/" + key
+	name := "s3://" + c.Bucket + "/" + key
 	get := func() (*minio.Object, error) {
-		obj, err := cl.GetObject(ctx, cfg.Bucket, key, minio.GetObjectOptions{})
+		obj, err := cl.GetObject(ctx, c.Bucket, key, minio.GetObjectOptions{})
 		if err != nil {
-			return nil, cfg.wrap("get "+name, err)
+			return nil, c.wrap("get "+name, err)
 		}
 		return obj, nil
 	}
 	src := input.Source{
-		Name: name, Channel: cfg.Channel, Options: opts,
+		Name: name, Channel: c.Channel, Options: opts,
 		Open: func() (io.ReadCloser, error) {
 			obj, err := get()
 			if err != nil {
 				return nil, err
 			}
-			return &objReader{obj: obj, cfg: &cfg.Config, name: name}, nil
+			return &objReader{obj: obj, cfg: &c.Config, name: name}, nil
 		},
 	}
 	if opts.Format == "parquet" && !opts.Gzip {
@@ -135,7 +135,7 @@ func (cfg *SourceConfig) source(ctx context.Context, cl *minio.Client, o minio.O
 			if err != nil {
 				return nil, err
 			}
-			return &objAt{objReader{obj: obj, cfg: &cfg.Config, name: name}, size}, nil
+			return &objAt{objReader{obj: obj, cfg: &c.Config, name: name}, size}, nil
 		}
 	}
 	return src
@@ -153,7 +153,7 @@ func explain(ctx context.Context, cl *minio.Client, bucket, key string, headErr 
 		defer obj.Close()
 		_, err = obj.Read(make([]byte, 1))
 	}
-	if err != nil && err != io.EOF && minio.ToErrorResponse(err).Code != "" {
+	if err != nil && !errors.Is(err, io.EOF) && minio.ToErrorResponse(err).Code != "" {
 		return err
 	}
 	return headErr
@@ -168,7 +168,7 @@ type objReader struct {
 
 func (r *objReader) Read(p []byte) (int, error) {
 	n, err := r.obj.Read(p)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = r.cfg.wrap("read "+r.name, err)
 	}
 	return n, err
@@ -183,7 +183,7 @@ type objAt struct {
 
 func (r *objAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := r.obj.ReadAt(p, off)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = r.cfg.wrap("read "+r.name, err)
 	}
 	return n, err

@@ -109,14 +109,14 @@ func genCSV(seed uint64, customers int) []byte {
 			for l := 0; l < lines; l++ {
 				amount := fmt.Sprintf("%d.%02d", 1+r.IntN(200), r.IntN(100))
 				gift := "false"
-				switch k := r.IntN(40); {
-				case k == 0:
+				switch r.IntN(40) {
+				case 0:
 					amount, gift = "0.00", "true"
-				case k == 1:
+				case 1:
 					amount = "0.00" // zero price, not flagged
-				case k == 2:
+				case 2:
 					amount = "0.50" // below a minimum
-				case k == 3:
+				case 3:
 					amount = "" // malformed
 				}
 				cu := cust
