@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
 // Config drives a full CLV analysis.
@@ -90,14 +91,17 @@ func Analyze(sums []Summary, cfg Config) (Result, []CustomerValue, error) {
 	pa := make([]float64, len(values))
 	ep := make([]float64, len(values))
 	cl := make([]float64, len(values))
+	// Historic spends are fixed-point amounts: sum them exactly.
+	var historic txn.Money
 	for i, cv := range values {
 		pa[i], ep[i], cl[i] = cv.PAlive, cv.ExpectedPurchases, cv.CLV
 		res.TotalCLV += cv.CLV
-		res.TotalHistoric += cv.Historic
+		historic += txn.MoneyFromFloat(cv.Historic)
 		if sums[i].X > 0 {
 			res.RepeatCustomers++
 		}
 	}
+	res.TotalHistoric = historic.Float()
 	res.MeanCLV = res.TotalCLV / float64(len(values))
 	res.PAliveDeciles, res.ExpectedPurchasesDeciles, res.CLVDeciles = Deciles(pa), Deciles(ep), Deciles(cl)
 	if cfg.HoldoutLength > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/crmlens/crmlens/analytics/clv"
 	"github.com/crmlens/crmlens/analytics/customer"
 	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
 // NotScored is the CLV segment of customers who first bought after the
@@ -80,23 +81,29 @@ func runCLV(_ context.Context, cfg *Config, set *customer.Set, asOf time.Time) (
 		segs[t].Name = names[t]
 	}
 	notScored := result.Segment{Name: NotScored}
-	var total float64
+	// Revenue sums in fixed point (exact decimals), converted once.
+	segRev := make([]txn.Money, p.Tiers+1)
+	var total txn.Money
 	for i := range cs {
-		rev := cs[i].Revenue.Float()
+		rev := cs[i].Revenue
 		total += rev
-		seg := &notScored
+		seg, k := &notScored, p.Tiers
 		if pos[i] >= 0 {
-			seg = &segs[tier[pos[i]]]
+			seg, k = &segs[tier[pos[i]]], tier[pos[i]]
 		}
 		seg.Customers++
-		seg.Revenue += rev
+		segRev[k] += rev
+	}
+	notScored.Revenue = segRev[p.Tiers].Float()
+	for t := range segs {
+		segs[t].Revenue = segRev[t].Float()
 	}
 	if notScored.Customers > 0 {
 		segs = append(segs, notScored)
 	}
 	for k := range segs {
 		if total > 0 {
-			segs[k].RevenueShare = segs[k].Revenue / total
+			segs[k].RevenueShare = segs[k].Revenue / total.Float()
 		}
 	}
 	nan := math.NaN()
