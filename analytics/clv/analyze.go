@@ -49,6 +49,9 @@ type Result struct {
 	// Holdout compares predicted with actual purchases after the calibration
 	// end, when there is data there.
 	Holdout *Holdout `json:"holdout,omitempty"`
+	// Degenerate names what makes the fit unfit to read as plain
+	// predictions, with the likely cause (see Diagnose); empty when sound.
+	Degenerate []string `json:"degenerate,omitempty"`
 }
 
 // Holdout is the out-of-sample check of the purchase model.
@@ -104,6 +107,7 @@ func Analyze(sums []Summary, cfg Config) (Result, []CustomerValue, error) {
 	res.TotalHistoric = historic.Float()
 	res.MeanCLV = res.TotalCLV / float64(len(values))
 	res.PAliveDeciles, res.ExpectedPurchasesDeciles, res.CLVDeciles = Deciles(pa), Deciles(ep), Deciles(cl)
+	res.Degenerate = Diagnose(bg, gg, sums, values, cfg.Unit)
 	if cfg.HoldoutLength > 0 {
 		h := &Holdout{Length: cfg.HoldoutLength}
 		for _, s := range sums {

@@ -20,8 +20,9 @@ const NotScored = "Not scored"
 func init() {
 	Register(string(CLV), Model{
 		NeedsHistory: true,
-		Columns:      []result.Column{result.ColPAlive, result.ColExpectedPurchases, result.ColCLV, result.ColSegment},
-		Run:          runCLV,
+		Columns: []result.Column{result.ColPAlive, result.ColExpectedPurchases, result.ColCLV, result.ColSegment,
+			result.ColRepeatPurchases, result.ColRecencyTx, result.ColAgeT, result.ColExpectedSpend},
+		Run: runCLV,
 	})
 }
 
@@ -110,14 +111,17 @@ func runCLV(_ context.Context, cfg *Config, set *customer.Set, asOf time.Time) (
 	return Output{
 		Section:  &result.CLVSection{Result: res, AnnualDiscountRate: p.DiscountRate, NotScored: int(notScored.Customers)},
 		Segments: segs,
+		Warnings: res.Degenerate,
 		Fill: func(i int, r *result.Row) {
 			k := pos[i]
 			if k < 0 {
 				r.PAlive, r.ExpectedPurchases, r.CLV, r.Segment = nan, nan, nan, NotScored
+				r.RepeatPurchases, r.RecencyTx, r.AgeT, r.ExpectedSpend = nan, nan, nan, nan
 				return
 			}
 			v := values[k]
 			r.PAlive, r.ExpectedPurchases, r.CLV, r.Segment = v.PAlive, v.ExpectedPurchases, v.CLV, names[tier[k]]
+			r.RepeatPurchases, r.RecencyTx, r.AgeT, r.ExpectedSpend = float64(v.X), v.Tx, v.T, v.ExpectedSpend
 		},
 	}, nil
 }
