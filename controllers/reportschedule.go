@@ -458,9 +458,12 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 				MaxRules: int(b.MaxRules), Item: strings.ToLower(b.Level)}
 		}
 		if f := rep.Forecast; f != nil {
-			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon)}
+			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon), Seasonality: strings.ToLower(string(f.Seasonality))}
 			if f.SeasonLength != nil {
 				fp.SeasonLength = int(*f.SeasonLength)
+				if fp.SeasonLength == 0 {
+					fp.Seasonality = "none" // no seasonal component: the trend model
+				}
 			}
 			if fp.Unit == "quarter" {
 				// The engine steps in days, weeks or months: a quarter is three months.

@@ -454,7 +454,7 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 		cfg.Basket = engine.BasketParams{MinSupport: b.MinSupport, MinConfidence: b.MinConfidence, MinLift: b.MinLift, MaxRules: b.MaxRules, Item: b.Item}
 	}
 	if f := a.Forecast; f != nil {
-		cfg.Forecast = engine.ForecastParams{Unit: f.Unit, SeasonLength: f.SeasonLength, Horizon: f.Horizon}
+		cfg.Forecast = engine.ForecastParams{Unit: f.Unit, Seasonality: f.Seasonality, SeasonLength: f.SeasonLength, Horizon: f.Horizon}
 	}
 	cfg.Now = nil
 	return cfg, cfg.Validate()
