@@ -299,6 +299,9 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 		}
 		return &Failure{Reason: "Analysis", Err: err}
 	}
+	for _, wn := range doc.Warnings {
+		r.Log.Info("result warning", "report", wn.Report, "failed", wn.Failed, "reason", wn.Reason)
+	}
 	// The report is rendered from the whole document, before it is bounded
 	// for the ConfigMap, and published with the store's run folder.
 	page, reportNote := r.renderReport(ctx, p, doc, Metrics(doc))
