@@ -70,6 +70,9 @@ func runForecast(_ context.Context, cfg *Config, set *customer.Set, asOf time.Ti
 // so it falls back to Holt's linear trend model and says so.
 func fitPlan(fc *forecast.Config, n int, unit forecast.Granularity, sec *result.ForecastSection) ([]string, error) {
 	if fc.Seasonality == forecast.None {
+		if fc.Horizon == 0 {
+			fc.Horizon = fc.Period // the unit's usual season (12 months, 52 weeks, 7 days)
+		}
 		if n < forecast.MinTrendPoints {
 			return nil, fmt.Errorf("%d whole %s steps of revenue, a trend model needs at least %d", n, unit, forecast.MinTrendPoints)
 		}

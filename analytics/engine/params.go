@@ -90,7 +90,8 @@ type ForecastParams struct {
 	// SeasonLength is the number of steps in one season; 0 means 7 for
 	// days, 52 for weeks, 12 for months.
 	SeasonLength int
-	// Horizon is the number of steps forecast; 0 means one season.
+	// Horizon is the number of steps forecast; 0 means one season (without
+	// a season: the unit's usual one, 7 days, 52 weeks or 12 months).
 	Horizon int
 	// Level is the prediction-interval level; 0 means 0.95.
 	Level float64
