@@ -26,7 +26,8 @@ func monthlyCSV() string {
 // series does not take the KPI report down: the run succeeds, the result
 // carries the forecast's warning, the schedule's Degraded=False message names
 // it and a ReportWarning Event is recorded. seasonLength 0 fits the trend
-// model (no seasonal component) without a fallback.
+// model (no seasonal component) without a fallback, and seasonality
+// Multiplicative reaches the engine.
 func TestScheduleReportWarnings(t *testing.T) {
 	h := newHarness(t)
 	ns := h.ns("e2e-warnings")
@@ -38,13 +39,17 @@ func TestScheduleReportWarnings(t *testing.T) {
 	trend := schedule(ns, "trend", "@yearly", crmv1.ConcurrencyForbid)
 	trend.Spec.Sources = []crmv1.SourceRef{{Name: "tx"}}
 	trend.Spec.Reports = []crmv1.Report{{Type: crmv1.ReportForecast, Forecast: &crmv1.ForecastParams{SeasonLength: &zero}}}
-	for _, rs := range []*crmv1.ReportSchedule{mixed, trend} {
+	two := int32(2)
+	mult := schedule(ns, "mult", "@yearly", crmv1.ConcurrencyForbid)
+	mult.Spec.Sources = []crmv1.SourceRef{{Name: "tx"}}
+	mult.Spec.Reports = []crmv1.Report{{Type: crmv1.ReportForecast, Forecast: &crmv1.ForecastParams{SeasonLength: &two, Seasonality: crmv1.SeasonalityMultiplicative}}}
+	for _, rs := range []*crmv1.ReportSchedule{mixed, trend, mult} {
 		rs.Annotations = map[string]string{crmv1.RunNowAnnotation: "1"}
 	}
 	h.create(
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shopdata"}, Data: map[string]string{"tx.csv": monthlyCSV()}},
 		&crmv1.DataSource{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tx"}, Spec: crmv1.DataSourceSpec{Schema: txSchema(), ConfigMap: &crmv1.ConfigMapSource{Name: "shopdata", Key: "tx.csv"}}},
-		mixed, trend)
+		mixed, trend, mult)
 
 	_, doc := h.waitScheduleResult(ns, "mixed")
 	if doc.KPI == nil || len(doc.Warnings) == 0 || doc.Warnings[0].Report != "forecast" {
@@ -64,5 +69,9 @@ func TestScheduleReportWarnings(t *testing.T) {
 	_, doc = h.waitScheduleResult(ns, "trend")
 	if f := doc.Forecast; f == nil || f.Seasonality != "none" || f.Period != 0 || f.Fallback != "" {
 		t.Errorf("trend forecast = %+v (warnings %+v)", f, doc.Warnings)
+	}
+	_, doc = h.waitScheduleResult(ns, "mult")
+	if f := doc.Forecast; f == nil || f.Seasonality != "multiplicative" || f.Period != 2 {
+		t.Errorf("multiplicative forecast = %+v (warnings %+v)", f, doc.Warnings)
 	}
 }
