@@ -53,7 +53,7 @@ func TestMoneySumsExact(t *testing.T) {
 	}
 	src := []input.Source{input.BytesSource("lines.csv", raw, input.Options{}, "")}
 	asOf := time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC)
-	for _, method := range []Method{RFM, CLV} {
+	for _, method := range []Method{RFM, CLV, KMeans} {
 		cfg := Config{Sources: src, Method: method, AsOf: asOf, Reports: []Report{KPI, Forecast, Cohort}, Now: fixedClock()}
 		doc, err := Run(context.Background(), cfg, nil)
 		if err != nil {
@@ -84,6 +84,15 @@ func TestMoneySumsExact(t *testing.T) {
 		}
 		decimals(t, "kpi aov", doc.KPI.AverageOrderValue)
 		decimals(t, "kpi revenue per customer", doc.KPI.RevenuePerCustomer)
+		if k := doc.KMeans; k != nil {
+			for f, name := range k.Features {
+				for _, c := range k.Clusters {
+					if name == "monetary" {
+						decimals(t, "kmeans monetary centroid", c.Centroid[f])
+					}
+				}
+			}
+		}
 		if c := doc.CLV; c != nil {
 			if decimals(t, "clv totalHistoric", c.TotalHistoric) != total*10 {
 				t.Errorf("clv totalHistoric %v, want %s", c.TotalHistoric, milliString(total))

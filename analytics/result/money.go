@@ -77,6 +77,20 @@ func TidyMoney(d *Document) {
 		c.GammaGamma.MeanSpend = Round4(c.GammaGamma.MeanSpend)
 		round4All(c.CLVDeciles)
 	}
+	if k := d.KMeans; k != nil {
+		// Centroids are in original units: the money features' values are
+		// model outputs in currency.
+		for f, name := range k.Features {
+			if !moneyFeature(name) {
+				continue
+			}
+			for i := range k.Clusters {
+				if c := k.Clusters[i].Centroid; f < len(c) {
+					c[f] = Round4(c[f])
+				}
+			}
+		}
+	}
 	if v := d.VIP; v != nil {
 		v.MinValue, v.Value = Round4(v.MinValue), Round4(v.Value)
 		if p := v.Profile; p != nil {
@@ -102,4 +116,13 @@ func TidyMoney(d *Document) {
 			f.History[i].Revenue = Round4(f.History[i].Revenue)
 		}
 	}
+}
+
+// moneyFeature reports whether a K-means feature is an amount of money.
+func moneyFeature(name string) bool {
+	switch name {
+	case "monetary", "aov", "revenue", "averageOrderValue":
+		return true
+	}
+	return false
 }
