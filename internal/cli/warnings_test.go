@@ -80,3 +80,39 @@ func TestSeasonLengthZero(t *testing.T) {
 		t.Errorf("--season-length 1: exit %d, %q", code, errs)
 	}
 }
+
+// TestThirteenMonthsEveryReportCLI: 13 whole months of order lines with every
+// report requested: exit 0, every section present, and the forecast's
+// fallback to the trend model named in warnings[] and on stderr.
+func TestThirteenMonthsEveryReportCLI(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,order_id,timestamp,amount,product\n")
+	for m := 0; m < 13; m++ {
+		for c := 0; c < 4; c++ {
+			fmt.Fprintf(&b, "c%d,o%d-%d,%d-%02d-01,%d.125,bread\nc%d,o%d-%d,%d-%02d-01,2.5,butter\n",
+				c, m, c, 2024+m/12, m%12+1, 10+c, c, m, c, 2024+m/12, m%12+1)
+		}
+	}
+	f := writeFile(t, "lines.csv", b.String())
+	code, out, errs := analyze(t, "-f", f, "--as-of", "2025-01-31", "--report", "kpi,vip,pareto,cohort,forecast,basket", "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	doc := decode(t, out)
+	if doc.KPI == nil || doc.VIP == nil || doc.Pareto == nil || doc.Cohort == nil || doc.Forecast == nil || doc.Basket == nil {
+		t.Fatalf("missing sections; warnings %+v", doc.Warnings)
+	}
+	if doc.Forecast.Points != 13 || doc.Forecast.Fallback != "none" || doc.Forecast.Holdout == nil {
+		t.Errorf("forecast: %d points, fallback %q, holdout %+v", doc.Forecast.Points, doc.Forecast.Fallback, doc.Forecast.Holdout)
+	}
+	// Each month: 4 × 2.5 + (10 + 11 + 12 + 13) + 4 × 0.125 = 56.5; 13 months.
+	if doc.KPI.Revenue != 734.5 || doc.Forecast.History[0].Revenue != 56.5 {
+		t.Errorf("revenue %v, first month %v", doc.KPI.Revenue, doc.Forecast.History[0].Revenue)
+	}
+	if len(doc.Warnings) == 0 || doc.Warnings[0].Report != "forecast" || !strings.Contains(doc.Warnings[0].Reason, "Holt linear") || doc.Warnings[0].Failed {
+		t.Errorf("warnings = %+v", doc.Warnings)
+	}
+	if !strings.Contains(errs, "crmlens analyze: warning: forecast: fallback: 13 whole month steps") {
+		t.Errorf("stderr = %q", errs)
+	}
+}
