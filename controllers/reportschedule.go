@@ -458,9 +458,12 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 				MaxRules: int(b.MaxRules), Item: strings.ToLower(b.Level)}
 		}
 		if f := rep.Forecast; f != nil {
-			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon)}
+			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon), Seasonality: strings.ToLower(string(f.Seasonality))}
 			if f.SeasonLength != nil {
 				fp.SeasonLength = int(*f.SeasonLength)
+				if fp.SeasonLength == 0 {
+					fp.Seasonality = "none" // no seasonal component: the trend model
+				}
 			}
 			if fp.Unit == "quarter" {
 				// The engine steps in days, weeks or months: a quarter is three months.
@@ -511,7 +514,7 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 	cmErr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: j.Name}, cm)
 	dur := jobDuration(j)
 	if st == jobSucceeded {
-		_, out, err := readResult(cm, cmErr, j.Name)
+		doc, out, err := readResult(cm, cmErr, j.Name)
 		if err == nil {
 			finished := metav1.NewTime(out.FinishedAt)
 			if j.Status.CompletionTime != nil {
@@ -525,9 +528,10 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 			rs.Status.LastSuccessfulTime = &finished
 			rs.Status.LastRunName = j.Name
 			rs.Status.ResultConfigMap = j.Name
-			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, fmt.Sprintf("run %s succeeded", j.Name))
+			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, fmt.Sprintf("run %s succeeded%s", j.Name, warningsNote(doc)))
 			fx.add(func() {
 				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
+				warningEvent(r.Recorder, rs, j, j.Name, "Report", doc)
 				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
 			})
 			r.evaluateAlerts(ctx, rs, out.Metrics, parseKPIs(prevKPIs), streaks, finished.Time, fx)

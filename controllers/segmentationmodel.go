@@ -241,11 +241,12 @@ func (r *SegmentationModelReconciler) absorb(ctx context.Context, m *crmv1.Segme
 			}
 			m.Status.LastRunTime = &finished
 			setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
-				fmt.Sprintf("%d customers in %d segments (run %s)", m.Status.Customers, len(m.Status.Segments), j.Name))
+				fmt.Sprintf("%d customers in %d segments (run %s)%s", m.Status.Customers, len(m.Status.Segments), j.Name, warningsNote(doc)))
 			setCondition(&m.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, "the last run succeeded")
 			customers := m.Status.Customers
 			fx.add(func() {
 				r.Recorder.Eventf(m, j, corev1.EventTypeNormal, ReasonSucceeded, "Analyze", "run %s analysed %d customers", j.Name, customers)
+				warningEvent(r.Recorder, m, j, j.Name, "Analyze", doc)
 				metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Succeeded, dur, float64(finished.Unix()))
 			})
 			return

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
 // Config drives a full CLV analysis.
@@ -48,6 +49,9 @@ type Result struct {
 	// Holdout compares predicted with actual purchases after the calibration
 	// end, when there is data there.
 	Holdout *Holdout `json:"holdout,omitempty"`
+	// Degenerate names what makes the fit unfit to read as plain
+	// predictions, with the likely cause (see Diagnose); empty when sound.
+	Degenerate []string `json:"degenerate,omitempty"`
 }
 
 // Holdout is the out-of-sample check of the purchase model.
@@ -90,16 +94,20 @@ func Analyze(sums []Summary, cfg Config) (Result, []CustomerValue, error) {
 	pa := make([]float64, len(values))
 	ep := make([]float64, len(values))
 	cl := make([]float64, len(values))
+	// Historic spends are fixed-point amounts: sum them exactly.
+	var historic txn.Money
 	for i, cv := range values {
 		pa[i], ep[i], cl[i] = cv.PAlive, cv.ExpectedPurchases, cv.CLV
 		res.TotalCLV += cv.CLV
-		res.TotalHistoric += cv.Historic
+		historic += txn.MoneyFromFloat(cv.Historic)
 		if sums[i].X > 0 {
 			res.RepeatCustomers++
 		}
 	}
+	res.TotalHistoric = historic.Float()
 	res.MeanCLV = res.TotalCLV / float64(len(values))
 	res.PAliveDeciles, res.ExpectedPurchasesDeciles, res.CLVDeciles = Deciles(pa), Deciles(ep), Deciles(cl)
+	res.Degenerate = Diagnose(bg, gg, sums, values, cfg.Unit)
 	if cfg.HoldoutLength > 0 {
 		h := &Holdout{Length: cfg.HoldoutLength}
 		for _, s := range sums {

@@ -63,6 +63,12 @@ type CustomerValue struct {
 	ExpectedSpend     float64 `json:"expectedSpend"`     // per purchase
 	CLV               float64 `json:"clv"`               // discounted, net of costs
 	Historic          float64 `json:"historic"`          // calibration-period spend
+	// The model's own inputs (Summary): repeat purchases x, recency t_x and
+	// age T in time units, so a customer can be checked against lifetimes
+	// or CLVTools.
+	X  int     `json:"x"`
+	Tx float64 `json:"tx"`
+	T  float64 `json:"T"`
 }
 
 // Value computes one customer's predictions from fitted models.
@@ -109,6 +115,9 @@ func combine(gg GammaGamma, s Summary, v ValueParams, disc []float64, pAlive, ep
 		ExpectedSpend:     spend,
 		CLV:               v.Margin*spend*discounted - v.RetentionCost*pAlive*keep - v.AcquisitionCost,
 		Historic:          s.Historic,
+		X:                 s.X,
+		Tx:                s.Tx,
+		T:                 s.T,
 	}
 }
 

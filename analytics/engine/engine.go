@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/aggregate"
-	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/customer"
-	"github.com/crmlens/crmlens/analytics/kpi"
 	"github.com/crmlens/crmlens/analytics/lifecycle"
-	"github.com/crmlens/crmlens/analytics/pareto"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/rfm"
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -195,6 +192,9 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 		if out.Segments != nil {
 			doc.Segments = out.Segments
 		}
+		for _, w := range out.Warnings {
+			doc.Warn(string(cfg.method()), w)
+		}
 		rows = out.Fill
 	}
 	if rows == nil {
@@ -208,36 +208,8 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 			return r.Segment
 		}
 	}
-	for _, rep := range cfg.reports() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var err error
-		switch rep {
-		case KPI:
-			doc.KPI, err = kpi.Compute(cs, asOf, cfg.KPI, cfg.Contacts)
-			if err == nil && doc.KPI.Campaign != nil && cfg.ContactsReport != nil {
-				doc.KPI.Campaign.RejectedContacts = cfg.ContactsReport.Rejected
-				doc.KPI.Campaign.RejectSamples = cfg.ContactsReport.Samples
-			}
-		case Pareto:
-			doc.Pareto, err = pareto.Analyze(cs, cfg.Pareto)
-		case Cohort:
-			doc.Cohort, err = cohort.Build(cs, asOf)
-		default:
-			m, ok := model(string(rep))
-			if !ok {
-				err = ErrNotAvailable
-				break
-			}
-			var out Output
-			if out, err = m.Run(ctx, &cfg, set, asOf); err == nil {
-				err = setSection(doc, string(rep), out.Section)
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("report %s: %w", rep, err)
-		}
+	if err := runReports(ctx, &cfg, set, asOf, doc); err != nil {
+		return nil, err
 	}
 	if perCustomer != nil {
 		cfg.progress("write", fmt.Sprintf("writing %d per-customer rows", len(cs)))
@@ -247,6 +219,7 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 	}
 	doc.Run.FinishedAt = cfg.now()
 	doc.Run.DurationSeconds = doc.Run.FinishedAt.Sub(start).Seconds()
+	result.TidyMoney(doc)
 	if err := result.Bound(doc, cfg.MaxSummaryBytes); err != nil {
 		return nil, err
 	}

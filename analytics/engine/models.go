@@ -33,6 +33,10 @@ type Output struct {
 	// Fill sets a method's per-customer fields of row r for
 	// set.Customers[i]; nil for reports.
 	Fill func(i int, r *result.Row)
+	// Warnings are caveats on a delivered result (a fallback model, a fit
+	// at a bound), each a sentence naming the cause; they go to the
+	// document's warnings[] under the model's name.
+	Warnings []string
 }
 
 var (

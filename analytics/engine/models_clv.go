@@ -10,6 +10,7 @@ import (
 	"github.com/crmlens/crmlens/analytics/clv"
 	"github.com/crmlens/crmlens/analytics/customer"
 	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
 // NotScored is the CLV segment of customers who first bought after the
@@ -19,8 +20,9 @@ const NotScored = "Not scored"
 func init() {
 	Register(string(CLV), Model{
 		NeedsHistory: true,
-		Columns:      []result.Column{result.ColPAlive, result.ColExpectedPurchases, result.ColCLV, result.ColSegment},
-		Run:          runCLV,
+		Columns: []result.Column{result.ColPAlive, result.ColExpectedPurchases, result.ColCLV, result.ColSegment,
+			result.ColRepeatPurchases, result.ColRecencyTx, result.ColAgeT, result.ColExpectedSpend},
+		Run: runCLV,
 	})
 }
 
@@ -80,37 +82,46 @@ func runCLV(_ context.Context, cfg *Config, set *customer.Set, asOf time.Time) (
 		segs[t].Name = names[t]
 	}
 	notScored := result.Segment{Name: NotScored}
-	var total float64
+	// Revenue sums in fixed point (exact decimals), converted once.
+	segRev := make([]txn.Money, p.Tiers+1)
+	var total txn.Money
 	for i := range cs {
-		rev := cs[i].Revenue.Float()
+		rev := cs[i].Revenue
 		total += rev
-		seg := &notScored
+		seg, k := &notScored, p.Tiers
 		if pos[i] >= 0 {
-			seg = &segs[tier[pos[i]]]
+			seg, k = &segs[tier[pos[i]]], tier[pos[i]]
 		}
 		seg.Customers++
-		seg.Revenue += rev
+		segRev[k] += rev
+	}
+	notScored.Revenue = segRev[p.Tiers].Float()
+	for t := range segs {
+		segs[t].Revenue = segRev[t].Float()
 	}
 	if notScored.Customers > 0 {
 		segs = append(segs, notScored)
 	}
 	for k := range segs {
 		if total > 0 {
-			segs[k].RevenueShare = segs[k].Revenue / total
+			segs[k].RevenueShare = segs[k].Revenue / total.Float()
 		}
 	}
 	nan := math.NaN()
 	return Output{
 		Section:  &result.CLVSection{Result: res, AnnualDiscountRate: p.DiscountRate, NotScored: int(notScored.Customers)},
 		Segments: segs,
+		Warnings: res.Degenerate,
 		Fill: func(i int, r *result.Row) {
 			k := pos[i]
 			if k < 0 {
 				r.PAlive, r.ExpectedPurchases, r.CLV, r.Segment = nan, nan, nan, NotScored
+				r.RepeatPurchases, r.RecencyTx, r.AgeT, r.ExpectedSpend = nan, nan, nan, nan
 				return
 			}
 			v := values[k]
 			r.PAlive, r.ExpectedPurchases, r.CLV, r.Segment = v.PAlive, v.ExpectedPurchases, v.CLV, names[tier[k]]
+			r.RepeatPurchases, r.RecencyTx, r.AgeT, r.ExpectedSpend = float64(v.X), v.Tx, v.T, v.ExpectedSpend
 		},
 	}, nil
 }

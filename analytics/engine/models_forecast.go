@@ -47,18 +47,55 @@ func runForecast(_ context.Context, cfg *Config, set *customer.Set, asOf time.Ti
 		sec.Trimmed = append(sec.Trimmed, "last")
 	}
 	fc := p.config()
-	if len(s.Values) < 2*fc.Period {
-		return Output{}, fmt.Errorf("%d whole %s steps of revenue, need two seasons (%d steps of season length %d): choose a shorter unit or season length",
-			len(s.Values), unit, 2*fc.Period, fc.Period)
+	warnings, err := fitPlan(&fc, len(s.Values), unit, sec)
+	if err != nil {
+		return Output{}, err
 	}
 	if sec.Result, err = forecast.RunSeries(s, fc); err != nil {
 		return Output{}, err
+	}
+	for _, d := range sec.Degenerate {
+		warnings = append(warnings, "degenerate fit, do not read it as a plain forecast: "+d)
 	}
 	sec.History = make([]result.SeriesPoint, len(s.Values))
 	for i := range s.Values {
 		sec.History[i] = result.SeriesPoint{Start: s.Start[i], Revenue: s.Values[i]}
 	}
-	return Output{Section: sec}, nil
+	return Output{Section: sec, Warnings: warnings}, nil
+}
+
+// fitPlan checks the series length against the model asked for. With at
+// least one season but fewer than two (12–23 months of monthly data, the
+// common case) a seasonal fit has nothing to estimate the season from twice,
+// so it falls back to Holt's linear trend model and says so.
+func fitPlan(fc *forecast.Config, n int, unit forecast.Granularity, sec *result.ForecastSection) ([]string, error) {
+	if fc.Seasonality == forecast.None {
+		if fc.Horizon == 0 {
+			fc.Horizon = fc.Period // the unit's usual season (12 months, 52 weeks, 7 days)
+		}
+		if n < forecast.MinTrendPoints {
+			return nil, fmt.Errorf("%d whole %s steps of revenue, a trend model needs at least %d", n, unit, forecast.MinTrendPoints)
+		}
+		return nil, nil
+	}
+	if n >= 2*fc.Period {
+		return nil, nil
+	}
+	if n < max(fc.Period, forecast.MinTrendPoints) {
+		return nil, fmt.Errorf("%d whole %s steps of revenue, need one season (%d steps) for a trend model and two (%d) for a seasonal one: choose a shorter unit or season length",
+			n, unit, max(fc.Period, forecast.MinTrendPoints), 2*fc.Period)
+	}
+	asked := fc.Seasonality
+	if asked == "" {
+		asked = forecast.Additive
+	}
+	sec.Fallback = string(forecast.None)
+	fc.Seasonality = forecast.None
+	if fc.Horizon == 0 {
+		fc.Horizon = fc.Period // still one season ahead, as documented
+	}
+	return []string{fmt.Sprintf("fallback: %d whole %s steps are fewer than two seasons (%d): fitted a non-seasonal trend model (Holt linear, seasonality none) instead of %s Holt-Winters",
+		n, unit, 2*fc.Period, asked)}, nil
 }
 
 // stepAfter returns the first day of the step after the one starting at t.

@@ -84,12 +84,14 @@ type BasketParams struct {
 type ForecastParams struct {
 	// Unit is the series step: day, week or month (default).
 	Unit string
-	// Seasonality is additive (default) or multiplicative.
+	// Seasonality is additive (default), multiplicative, or none for a
+	// trend model without a seasonal component (Holt's linear method).
 	Seasonality string
 	// SeasonLength is the number of steps in one season; 0 means 7 for
 	// days, 52 for weeks, 12 for months.
 	SeasonLength int
-	// Horizon is the number of steps forecast; 0 means one season.
+	// Horizon is the number of steps forecast; 0 means one season (without
+	// a season: the unit's usual one, 7 days, 52 weeks or 12 months).
 	Horizon int
 	// Level is the prediction-interval level; 0 means 0.95.
 	Level float64
@@ -263,8 +265,8 @@ func (p ForecastParams) validate() error {
 	switch {
 	case !slices.Contains([]forecast.Granularity{forecast.Daily, forecast.Weekly, forecast.Monthly}, p.unit()):
 		return fmt.Errorf("forecast unit %q: want day, week or month", p.Unit)
-	case !slices.Contains([]string{"", string(forecast.Additive), string(forecast.Multiplicative)}, p.Seasonality):
-		return fmt.Errorf("forecast seasonality %q: want additive or multiplicative", p.Seasonality)
+	case !slices.Contains([]string{"", string(forecast.Additive), string(forecast.Multiplicative), string(forecast.None)}, p.Seasonality):
+		return fmt.Errorf("forecast seasonality %q: want additive, multiplicative or none", p.Seasonality)
 	case p.SeasonLength != 0 && (p.SeasonLength < 2 || p.SeasonLength > 1000):
 		return fmt.Errorf("forecast season length %d: want 2..1000 steps", p.SeasonLength)
 	case p.Horizon < 0 || p.Horizon > 10000:

@@ -1,5 +1,6 @@
 // Package forecast fits Holt-Winters exponential smoothing (additive or
-// multiplicative seasonality, additive trend) to a revenue series, forecasts it
+// multiplicative seasonality, additive trend) or Holt's linear trend model
+// (no seasonal component) to a revenue series, forecasts it
 // with a prediction interval and measures the error on a held-out last season.
 // Helpers turn daily revenue into contiguous daily, weekly or monthly series.
 package forecast
@@ -22,6 +23,9 @@ type Seasonality string
 const (
 	Additive       Seasonality = "additive"
 	Multiplicative Seasonality = "multiplicative"
+	// None fits Holt's linear trend model: level and trend, no season
+	// (Period is ignored and reported as 0).
+	None Seasonality = "none"
 )
 
 // Initialization selects how the starting level, trend and seasonal terms are set.
@@ -74,6 +78,13 @@ type states struct {
 // line. A series with exact linear trend and additive seasonality is then
 // reproduced without error.
 func initial(y []float64, m int, s Seasonality) states {
+	if s == None {
+		// Holt: the trend is the mean step over the first few points, the
+		// level y[0] moved back one step along it.
+		k := min(len(y), 4)
+		b := (y[k-1] - y[0]) / float64(k-1)
+		return states{l: y[0] - b, b: b}
+	}
 	var m1, m2 float64
 	for i := 0; i < m; i++ {
 		m1 += y[i]
@@ -105,8 +116,16 @@ func filter(y []float64, s Seasonality, p Params, st0 states, season []float64) 
 	l, b := st0.l, st0.b
 	var sse float64
 	for t, v := range y {
-		i := t % m
 		var pred, lNew float64
+		if m == 0 {
+			pred = l + b
+			lNew = p.Alpha*v + (1-p.Alpha)*(l+b)
+			sse += (v - pred) * (v - pred)
+			b = p.Beta*(lNew-l) + (1-p.Beta)*b
+			l = lNew
+			continue
+		}
+		i := t % m
 		if s == Multiplicative {
 			pred = (l + b) * season[i]
 			lNew = p.Alpha*v/season[i] + (1-p.Alpha)*(l+b)
@@ -142,8 +161,8 @@ func Fit(y []float64, cfg Config) (*Model, error) {
 	if s == "" {
 		s = Additive
 	}
-	if s != Additive && s != Multiplicative {
-		return nil, fmt.Errorf("forecast: unknown seasonality %q (want additive or multiplicative)", string(s))
+	if s != Additive && s != Multiplicative && s != None {
+		return nil, fmt.Errorf("forecast: unknown seasonality %q (want additive, multiplicative or none)", string(s))
 	}
 	init := cfg.Initialization
 	if init == "" {
@@ -152,10 +171,15 @@ func Fit(y []float64, cfg Config) (*Model, error) {
 	if init != Estimated && init != Heuristic {
 		return nil, fmt.Errorf("forecast: unknown initialization %q (want estimated or heuristic)", string(init))
 	}
-	if period < 2 {
+	if s == None {
+		period = 0
+	} else if period < 2 {
 		return nil, fmt.Errorf("forecast: period must be ≥ 2, got %d", period)
 	}
-	if len(y) < 2*period {
+	if len(y) < minPoints(s, period) {
+		if s == None {
+			return nil, fmt.Errorf("forecast: %d points, a trend model needs at least %d", len(y), minPoints(s, period))
+		}
 		return nil, fmt.Errorf("forecast: %d points, need at least two periods (%d)", len(y), 2*period)
 	}
 	var scale float64
@@ -201,9 +225,28 @@ func Fit(y []float64, cfg Config) (*Model, error) {
 	if init == Estimated {
 		p, st0 = estimateStates(y, s, best, st0, scale)
 	}
+	if s == None {
+		p.Gamma = 0 // no seasonal component: γ is not a parameter
+	}
 	sse, final := filter(y, s, p, st0, make([]float64, period))
+	phase := 0
+	if period > 0 {
+		phase = len(y) % period
+	}
 	return &Model{Params: p, Seasonality: s, Period: period, SSE: sse, N: len(y),
-		InitialLevel: st0.l, InitialTrend: st0.b, InitialSeasonal: st0.s, final: final, lastPhase: len(y) % period}, nil
+		InitialLevel: st0.l, InitialTrend: st0.b, InitialSeasonal: st0.s, final: final, lastPhase: phase}, nil
+}
+
+// MinTrendPoints is the shortest series the trend model (None) is fitted to.
+const MinTrendPoints = 4
+
+// minPoints is the shortest series Fit accepts: two seasons, or
+// MinTrendPoints without a season.
+func minPoints(s Seasonality, period int) int {
+	if s == None {
+		return MinTrendPoints
+	}
+	return 2 * period
 }
 
 // estimateStates optimises smoothing parameters and starting states together.
@@ -278,17 +321,23 @@ func (m *Model) Forecast(h int, level float64) ([]Point, error) {
 	out := make([]Point, h)
 	cum := 0.0
 	for k := 1; k <= h; k++ {
-		i := (m.lastPhase + k - 1) % m.Period
 		var v float64
-		if m.Seasonality == Multiplicative {
+		i := 0
+		if m.Period > 0 {
+			i = (m.lastPhase + k - 1) % m.Period
+		}
+		switch {
+		case m.Period == 0:
+			v = m.final.l + float64(k)*m.final.b
+		case m.Seasonality == Multiplicative:
 			v = (m.final.l + float64(k)*m.final.b) * m.final.s[i]
-		} else {
+		default:
 			v = m.final.l + float64(k)*m.final.b + m.final.s[i]
 		}
 		if k > 1 {
 			j := float64(k - 1)
 			c := p.Alpha + p.Alpha*p.Beta*j
-			if (k-1)%m.Period == 0 {
+			if m.Period > 0 && (k-1)%m.Period == 0 {
 				c += p.Gamma
 			}
 			cum += c * c

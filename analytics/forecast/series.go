@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/customer"
+	"github.com/crmlens/crmlens/analytics/txn"
 )
 
 // Granularity is the step of a revenue series.
@@ -64,6 +65,9 @@ func Aggregate(daily []customer.DailyRevenue, g Granularity) (Series, error) {
 	s.Start = append(s.Start, cur.Time())
 	s.Values = append(s.Values, 0)
 	prev := daily[0].Day - 1
+	// Each step's sum is kept in fixed point and converted once, so the
+	// series holds exact decimal sums.
+	var acc txn.Money
 	for _, d := range daily {
 		if d.Day <= prev {
 			return Series{}, fmt.Errorf("forecast: daily revenue not ascending at %s", d.Day.Time().Format("2006-01-02"))
@@ -74,8 +78,10 @@ func Aggregate(daily []customer.DailyRevenue, g Granularity) (Series, error) {
 			cur = next(cur, g)
 			s.Start = append(s.Start, cur.Time())
 			s.Values = append(s.Values, 0)
+			acc = 0
 		}
-		s.Values[len(s.Values)-1] += d.Revenue.Float()
+		acc += d.Revenue
+		s.Values[len(s.Values)-1] = acc.Float()
 	}
 	return s, nil
 }

@@ -189,6 +189,13 @@ func meta(doc *result.Document) []kv {
 	if doc.Truncated {
 		m = append(m, kv{"Truncated", strings.Join(doc.TruncatedFields, ", ") + " (cut to fit the summary size bound)"})
 	}
+	for _, w := range doc.Warnings {
+		if w.Failed {
+			m = append(m, kv{"Warning", "report " + w.Report + " not delivered: " + w.Reason})
+		} else {
+			m = append(m, kv{"Warning", w.Report + ": " + w.Reason})
+		}
+	}
 	return m
 }
 
@@ -864,9 +871,19 @@ func forecastSection(doc, _ *result.Document) *section {
 		},
 		yTickFmt: formatCompact,
 	})
-	s := &section{ID: "forecast", Title: "Forecast", Intro: fmt.Sprintf("Holt-Winters (%s seasonality, period %d %ss) fitted on %d points; in-sample RMSE %s.", f.Seasonality, f.Period, unit, f.Points, formatMoney(f.RMSE))}
+	model := fmt.Sprintf("Holt-Winters (%s seasonality, period %d %ss)", f.Seasonality, f.Period, unit)
+	if f.Seasonality == "none" {
+		model = "Holt linear trend (no seasonal component)"
+		if f.Fallback != "" {
+			model += ", the fallback for a series shorter than two seasons,"
+		}
+	}
+	s := &section{ID: "forecast", Title: "Forecast", Intro: fmt.Sprintf("%s fitted on %d points; in-sample RMSE %s.", model, f.Points, formatMoney(f.RMSE))}
 	if f.Holdout != nil {
-		s.Intro += fmt.Sprintf(" Forecasting the last %d %ss from the rest: MAPE %s.", f.Holdout.Steps, unit, formatPct(f.Holdout.MAPE))
+		s.Intro += fmt.Sprintf(" Forecasting the last %d %ss from the rest: MAPE %s, RMSE %s.", f.Holdout.Steps, unit, formatPct(f.Holdout.MAPE), formatMoney(f.Holdout.RMSE))
+	}
+	if len(f.Degenerate) > 0 {
+		s.Intro += " Degenerate fit, not a plain forecast: " + strings.Join(f.Degenerate, "; ") + "."
 	}
 	s.Blocks = append(s.Blocks, block{Line: ch})
 	t := &table{Caption: "Forecast values (currency units)", Head: []string{strings.ToUpper(unit[:1]) + unit[1:], "Forecast", "Lower", "Upper"}, Num: []bool{false, true, true, true}}

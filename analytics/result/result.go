@@ -56,6 +56,11 @@ type Document struct {
 	Basket   *BasketSection   `json:"basket,omitempty"`
 	Forecast *ForecastSection `json:"forecast,omitempty"`
 
+	// Warnings name reports that could not be computed (the run delivered
+	// the others) and fits that ran but should not be read as plain
+	// results (fallback models, parameters at a bound). Always a list.
+	Warnings []Warning `json:"warnings"`
+
 	// Truncated is true when Bound had to cut lists to fit the size budget;
 	// TruncatedFields names what was cut (JSON paths like "cohort.cohorts").
 	Truncated       bool     `json:"truncated"`
@@ -110,5 +115,23 @@ func New() *Document {
 		Run:        Run{Reports: []string{}},
 		Input:      Input{Sources: []Source{}, Rejected: map[txn.RejectReason]int64{}, RejectSamples: []txn.RejectSample{}},
 		Segments:   []Segment{},
+		Warnings:   []Warning{},
 	}
+}
+
+// Warning is one entry of Document.Warnings.
+type Warning struct {
+	// Report is the method or report the warning is about (kpi, forecast,
+	// clv, …).
+	Report string `json:"report"`
+	// Reason says what happened and, where known, the likely cause.
+	Reason string `json:"reason"`
+	// Failed is true when the report is missing from the document because
+	// it could not be computed; false for a delivered report with a caveat.
+	Failed bool `json:"failed,omitempty"`
+}
+
+// Warn appends a warning about report.
+func (d *Document) Warn(report, reason string) {
+	d.Warnings = append(d.Warnings, Warning{Report: report, Reason: reason})
 }

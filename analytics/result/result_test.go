@@ -137,7 +137,7 @@ func TestNewMarshalsEmptyLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for _, want := range []string{`"apiVersion":"crmlens.io/result/v1"`, `"kind":"AnalysisResult"`, `"segments":[]`, `"rejected":{}`, `"rejectSamples":[]`, `"reports":[]`, `"truncated":false`} {
+	for _, want := range []string{`"apiVersion":"crmlens.io/result/v1"`, `"kind":"AnalysisResult"`, `"segments":[]`, `"rejected":{}`, `"rejectSamples":[]`, `"reports":[]`, `"warnings":[]`, `"truncated":false`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("document lacks %s: %s", want, s)
 		}

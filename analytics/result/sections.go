@@ -96,6 +96,10 @@ type ForecastSection struct {
 	Unit string `json:"unit"` // day, week or month
 	// Trimmed names partial steps left out of the series: "first", "last".
 	Trimmed []string `json:"trimmed,omitempty"`
+	// Fallback is set when the model asked for could not be fitted and a
+	// simpler one was: "none" is the trend model fitted to a series shorter
+	// than two seasons. warnings[] says why.
+	Fallback string `json:"fallback,omitempty"`
 	// History is the fitted series, oldest first (its oldest part may be
 	// cut to fit the summary).
 	History []SeriesPoint `json:"history"`

@@ -29,6 +29,11 @@ type Row struct {
 	PAlive            float64
 	ExpectedPurchases float64
 	CLV               float64
+	// CLV model inputs and the spend per purchase behind CLV.
+	RepeatPurchases float64 // x: repeat purchase days in the calibration period (a whole number; NaN when not scored)
+	RecencyTx       float64 // t_x: first to last calibration purchase, in time units
+	AgeT            float64 // T: first purchase to calibration end, in time units
+	ExpectedSpend   float64 // Gamma-Gamma expected spend per purchase
 }
 
 // Column is one per-customer output column; the string is the CSV header and
@@ -54,6 +59,10 @@ const (
 	ColPAlive            Column = "pAlive"
 	ColExpectedPurchases Column = "expectedPurchases"
 	ColCLV               Column = "clv"
+	ColRepeatPurchases   Column = "repeatPurchases"
+	ColRecencyTx         Column = "recencyTx"
+	ColAgeT              Column = "ageT"
+	ColExpectedSpend     Column = "expectedSpend"
 )
 
 // kind says how a column's value is encoded.
@@ -96,11 +105,19 @@ func appendValue(b []byte, col Column, r *Row) ([]byte, kind, error) {
 	case ColCluster:
 		return strconv.AppendInt(b, int64(r.Cluster), 10), kNumber, nil
 	case ColPAlive:
-		return appendFloat(b, r.PAlive), kNumber, nil
+		return appendFull(b, r.PAlive), kNumber, nil
 	case ColExpectedPurchases:
-		return appendFloat(b, r.ExpectedPurchases), kNumber, nil
+		return appendFull(b, r.ExpectedPurchases), kNumber, nil
 	case ColCLV:
-		return appendFloat(b, r.CLV), kNumber, nil
+		return appendFull(b, r.CLV), kNumber, nil
+	case ColRepeatPurchases:
+		return appendFull(b, r.RepeatPurchases), kNumber, nil
+	case ColRecencyTx:
+		return appendFull(b, r.RecencyTx), kNumber, nil
+	case ColAgeT:
+		return appendFull(b, r.AgeT), kNumber, nil
+	case ColExpectedSpend:
+		return appendFull(b, r.ExpectedSpend), kNumber, nil
 	}
 	return b, kString, fmt.Errorf("unknown per-customer column %q", col)
 }
@@ -112,6 +129,16 @@ func appendFloat(b []byte, v float64) []byte {
 		return append(b, "null"...)
 	}
 	return strconv.AppendFloat(b, math.Round(v*1e6)/1e6, 'f', -1, 64)
+}
+
+// appendFull writes v at full precision (the shortest text that reads back
+// as the same float64), so model values of near-dead customers survive;
+// NaN and ±Inf become "null".
+func appendFull(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // appendMoney writes m with four decimals, like txn.Money.String, without allocating.

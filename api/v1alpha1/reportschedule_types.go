@@ -163,6 +163,7 @@ type CohortParams struct {
 }
 
 // ForecastParams tune the seasonal sales forecast.
+// +kubebuilder:validation:XValidation:rule="!(has(self.seasonLength) && self.seasonLength == 0 && has(self.seasonality) && self.seasonality == 'Multiplicative')",message="seasonality Multiplicative needs a season: set seasonLength to 2..53, or drop seasonality for the trend model of seasonLength 0"
 type ForecastParams struct {
 	// period of the forecast series.
 	// +optional
@@ -177,13 +178,34 @@ type ForecastParams struct {
 	Horizon int32 `json:"horizon,omitempty"`
 
 	// seasonLength is the number of periods in one season (12 for monthly
-	// data with yearly seasonality). 0 turns seasonality off.
+	// data with yearly seasonality). 0 means no seasonal component: a trend
+	// model (Holt's linear method). 1 is not a season and is refused. A
+	// series shorter than two seasons falls back to the trend model, named
+	// in the result's warnings.
 	// +optional
 	// +kubebuilder:default=12
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=53
+	// +kubebuilder:validation:XValidation:rule="self != 1",message="seasonLength must be 0 (no seasonal component, a trend model) or 2 to 53 periods per season; 1 is not a season"
 	SeasonLength *int32 `json:"seasonLength,omitempty"`
+
+	// seasonality is how the season combines with the level: Additive (a
+	// season adds the same amount every year) or Multiplicative (it scales
+	// with the level; needs revenue in every period). Not with seasonLength 0.
+	// +optional
+	// +kubebuilder:default=Additive
+	Seasonality Seasonality `json:"seasonality,omitempty"`
 }
+
+// Seasonality is the seasonal component of a forecast.
+// +kubebuilder:validation:Enum=Additive;Multiplicative
+type Seasonality string
+
+// Seasonality kinds.
+const (
+	SeasonalityAdditive       Seasonality = "Additive"
+	SeasonalityMultiplicative Seasonality = "Multiplicative"
+)
 
 // BasketParams tune product association mining.
 type BasketParams struct {

@@ -157,6 +157,14 @@ func Analyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// warningLine is one warnings[] entry as a line of text.
+func warningLine(w result.Warning) string {
+	if w.Failed {
+		return fmt.Sprintf("report %s not delivered: %s", w.Report, strings.ReplaceAll(w.Reason, "\n", "; "))
+	}
+	return fmt.Sprintf("%s: %s", w.Report, strings.ReplaceAll(w.Reason, "\n", "; "))
+}
+
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 func parse(args []string) (*options, error) {
@@ -412,6 +420,11 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	doc, err := engine.Run(ctx, cfg, w)
 	if err != nil {
 		return err
+	}
+	// Warnings go to stderr in every output mode (and -q): a report that
+	// failed or a fit to read with care is not progress chatter.
+	for _, wn := range doc.Warnings {
+		fmt.Fprintf(stderr, "crmlens analyze: warning: %s\n", warningLine(wn))
 	}
 	if file != nil {
 		if err := file.Close(); err != nil {

@@ -176,7 +176,7 @@ func TestErrors(t *testing.T) {
 		{"unreadable file", []string{"-f", "/nonexistent/file.csv"}, 1, "/nonexistent/file.csv"},
 		{"unknown column", []string{"-f", good, "--map", "customer=nope"}, 1, "nope"},
 		{"clv without repeat buyers", []string{"-f", good, "--method", "clv"}, 1, "method clv: fit CLV models: clv: BG/NBD needs customers with repeat purchases"},
-		{"forecast too short", []string{"-f", good, "--report", "forecast"}, 1, "need two seasons (24 steps of season length 12)"},
+		{"forecast too short", []string{"-f", good, "--report", "forecast"}, 1, "need one season (12 steps) for a trend model and two (24) for a seasonal one"},
 		{"model flag without its method", []string{"-f", good, "--k", "3"}, 2, "--k needs --method kmeans"},
 		{"report flag without its report", []string{"-f", good, "--min-support", "0.1"}, 2, "--min-support needs --report basket"},
 		{"k and k range", []string{"-f", good, "--method", "kmeans", "--k", "3", "--k-range", "2-5"}, 2, "not both"},

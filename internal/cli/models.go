@@ -64,8 +64,12 @@ Basket report (--report basket):
 
 Forecast report (--report forecast):
   --forecast-unit U       day, week or month (default month)
-  --seasonality S         additive (default) or multiplicative
-  --season-length N       steps per season (default 7 days, 52 weeks, 12 months)
+  --seasonality S         additive (default), multiplicative, or none (a trend
+                          model, Holt linear)
+  --season-length N       steps per season (default 7 days, 52 weeks, 12
+                          months); 0 means no season (as --seasonality none).
+                          A series shorter than two seasons falls back to the
+                          trend model, with a warning
   --forecast-horizon N    steps to forecast (default one season)
   --forecast-level L      prediction-interval level (default 0.95)
 `
@@ -178,8 +182,14 @@ func (m *modelFlags) apply(set map[string]bool, cfg *engine.Config) error {
 		cfg.Basket.MinLift = -1 // the engine reads 0 as its default of 1 and a negative value as no filter
 	}
 	cfg.Forecast = engine.ForecastParams{Unit: strings.ToLower(m.fcUnit), Seasonality: strings.ToLower(m.seasonality), SeasonLength: m.seasonLen, Horizon: m.fcHorizon, Level: m.fcLevel}
-	if set["season-length"] && m.seasonLen < 2 {
-		return usagef("--season-length %d: want 2 or more", m.seasonLen)
+	if set["season-length"] && m.seasonLen == 0 {
+		if set["seasonality"] && !strings.EqualFold(m.seasonality, "none") {
+			return usagef("--season-length 0 (no season) with --seasonality %s: drop one of them", m.seasonality)
+		}
+		cfg.Forecast.Seasonality = "none"
+	}
+	if set["season-length"] && m.seasonLen != 0 && m.seasonLen < 2 {
+		return usagef("--season-length %d: want 0 (no season, a trend model) or 2 or more", m.seasonLen)
 	}
 	if set["forecast-horizon"] && m.fcHorizon < 1 {
 		return usagef("--forecast-horizon %d: want 1 or more", m.fcHorizon)

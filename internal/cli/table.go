@@ -40,6 +40,9 @@ func writeTable(out io.Writer, doc *result.Document) error {
 	if in.Customers == 0 {
 		fmt.Fprintln(w, "No customers after cleaning: the input is empty or every row was rejected.")
 	}
+	for _, wn := range doc.Warnings {
+		fmt.Fprintf(w, "WARNING %s\n", warningLine(wn))
+	}
 	if len(doc.Segments) > 0 {
 		fmt.Fprintln(w, "\nSEGMENT\tCUSTOMERS\tSHARE\tREVENUE\tREVENUE SHARE")
 		for _, s := range doc.Segments {

@@ -90,10 +90,18 @@ func writeModelTables(w io.Writer, doc *result.Document) {
 		}
 	}
 	if f := doc.Forecast; f != nil {
-		fmt.Fprintf(w, "\nForecast: Holt-Winters, %s seasonality over %d %ss (%d points); alpha %.3f, beta %.3f, gamma %.3f",
-			f.Seasonality, f.Period, f.Unit, f.Points, f.Params.Alpha, f.Params.Beta, f.Params.Gamma)
+		if f.Seasonality == "none" {
+			fmt.Fprintf(w, "\nForecast: Holt linear trend, no season, over %d %ss; alpha %.3f, beta %.3f", f.Points, f.Unit, f.Params.Alpha, f.Params.Beta)
+		} else {
+			fmt.Fprintf(w, "\nForecast: Holt-Winters, %s seasonality over %d %ss (%d points); alpha %.3f, beta %.3f, gamma %.3f",
+				f.Seasonality, f.Period, f.Unit, f.Points, f.Params.Alpha, f.Params.Beta, f.Params.Gamma)
+		}
+		fmt.Fprintf(w, "; in-sample RMSE %.2f", f.RMSE)
 		if h := f.Holdout; h != nil {
-			fmt.Fprintf(w, "; holdout MAPE %s", pct(h.MAPE))
+			fmt.Fprintf(w, "; holdout (last %d) MAPE %s, RMSE %.2f", h.Steps, pct(h.MAPE), h.RMSE)
+		}
+		if len(f.Degenerate) > 0 {
+			fmt.Fprintf(w, "\nDEGENERATE FIT, not a plain forecast: %s", strings.Join(f.Degenerate, "; "))
 		}
 		fmt.Fprintf(w, "\n%s\tFORECAST\t%s INTERVAL\n", strings.ToUpper(f.Unit), pct(f.Level))
 		for _, p := range f.Forecast[:min(maxTableRows, len(f.Forecast))] {

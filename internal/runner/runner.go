@@ -299,6 +299,9 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 		}
 		return &Failure{Reason: "Analysis", Err: err}
 	}
+	for _, wn := range doc.Warnings {
+		r.Log.Info("result warning", "report", wn.Report, "failed", wn.Failed, "reason", wn.Reason)
+	}
 	// The report is rendered from the whole document, before it is bounded
 	// for the ConfigMap, and published with the store's run folder.
 	page, reportNote := r.renderReport(ctx, p, doc, Metrics(doc))
@@ -454,7 +457,7 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 		cfg.Basket = engine.BasketParams{MinSupport: b.MinSupport, MinConfidence: b.MinConfidence, MinLift: b.MinLift, MaxRules: b.MaxRules, Item: b.Item}
 	}
 	if f := a.Forecast; f != nil {
-		cfg.Forecast = engine.ForecastParams{Unit: f.Unit, SeasonLength: f.SeasonLength, Horizon: f.Horizon}
+		cfg.Forecast = engine.ForecastParams{Unit: f.Unit, Seasonality: f.Seasonality, SeasonLength: f.SeasonLength, Horizon: f.Horizon}
 	}
 	cfg.Now = nil
 	return cfg, cfg.Validate()

@@ -293,6 +293,9 @@ type Forecast struct {
 	Unit         string `json:"unit,omitempty"`
 	SeasonLength int    `json:"seasonLength,omitempty"`
 	Horizon      int    `json:"horizon,omitempty"`
+	// Seasonality is additive, multiplicative or none (the trend model of
+	// seasonLength 0); empty means additive.
+	Seasonality string `json:"seasonality,omitempty"`
 }
 
 // RFMSegment is one rule of a custom RFM segment map.

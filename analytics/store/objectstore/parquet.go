@@ -30,6 +30,10 @@ type parquetRow struct {
 	PAlive            *float64   `parquet:"pAlive,optional"`
 	ExpectedPurchases *float64   `parquet:"expectedPurchases,optional"`
 	CLV               *float64   `parquet:"clv,optional"`
+	RepeatPurchases   *int64     `parquet:"repeatPurchases,optional"`
+	RecencyTx         *float64   `parquet:"recencyTx,optional"`
+	AgeT              *float64   `parquet:"ageT,optional"`
+	ExpectedSpend     *float64   `parquet:"expectedSpend,optional"`
 }
 
 // parquetWriter buffers a row group at a time (parquet-go's default) and
@@ -62,6 +66,15 @@ func fptr(on bool, v float64) *float64 {
 	return &v
 }
 
+// iptr is a whole number carried as a float (NaN when absent).
+func iptr(on bool, v float64) *int64 {
+	if !on || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	i := int64(v)
+	return &i
+}
+
 func (p *parquetWriter) Write(r *result.Row) error {
 	on := p.on
 	row := parquetRow{
@@ -82,6 +95,10 @@ func (p *parquetWriter) Write(r *result.Row) error {
 		PAlive:            fptr(on[result.ColPAlive], r.PAlive),
 		ExpectedPurchases: fptr(on[result.ColExpectedPurchases], r.ExpectedPurchases),
 		CLV:               fptr(on[result.ColCLV], r.CLV),
+		RepeatPurchases:   iptr(on[result.ColRepeatPurchases], r.RepeatPurchases),
+		RecencyTx:         fptr(on[result.ColRecencyTx], r.RecencyTx),
+		AgeT:              fptr(on[result.ColAgeT], r.AgeT),
+		ExpectedSpend:     fptr(on[result.ColExpectedSpend], r.ExpectedSpend),
 	}
 	p.buf[0] = row
 	_, err := p.w.Write(p.buf[:])

@@ -60,6 +60,7 @@ var AllColumns = []result.Column{
 	result.ColCustomer, result.ColRecencyDays, result.ColFrequency, result.ColMonetary, result.ColAOV,
 	result.ColFirstPurchase, result.ColLastPurchase, result.ColR, result.ColF, result.ColM, result.ColRFM,
 	result.ColSegment, result.ColStage, result.ColCluster, result.ColPAlive, result.ColExpectedPurchases, result.ColCLV,
+	result.ColRepeatPurchases, result.ColRecencyTx, result.ColAgeT, result.ColExpectedSpend,
 }
 
 func validSegment(s string) bool {

@@ -54,6 +54,10 @@ var sinkColumns = []struct {
 	{result.ColPAlive, "p_alive", "double precision"},
 	{result.ColExpectedPurchases, "expected_purchases", "double precision"},
 	{result.ColCLV, "clv", "double precision"},
+	{result.ColRepeatPurchases, "repeat_purchases", "integer"},
+	{result.ColRecencyTx, "recency_tx", "double precision"},
+	{result.ColAgeT, "age_t", "double precision"},
+	{result.ColExpectedSpend, "expected_spend", "double precision"},
 }
 
 // RunWriter writes one run's per-customer results inside a single database
@@ -153,6 +157,8 @@ func (w *RunWriter) begin() error {
 		{"SELECT pg_advisory_xact_lock(hashtext($1))", []any{t}},
 		{"CREATE TABLE IF NOT EXISTS " + t + " (run_id text NOT NULL, customer_id text NOT NULL, " +
 			strings.Join(cols, ", ") + ", PRIMARY KEY (run_id, customer_id))", nil},
+		// Tables made by an older version lack later columns.
+		{"ALTER TABLE " + t + " " + addColumns(cols), nil},
 		{"CREATE TABLE IF NOT EXISTS " + runs + " (run_id text PRIMARY KEY, finished_at timestamptz NOT NULL, customers bigint NOT NULL)", nil},
 		{"CREATE OR REPLACE VIEW " + latest + " AS SELECT r.* FROM " + t + " r WHERE r.run_id = " +
 			"(SELECT run_id FROM " + runs + " ORDER BY finished_at DESC, run_id DESC LIMIT 1)", nil},
@@ -184,6 +190,14 @@ func (w *RunWriter) fail(err error) error {
 }
 
 func (w *RunWriter) on(c result.Column) bool { return len(w.use) == 0 || w.use[c] }
+
+// whole writes a whole number carried as a float (NaN when absent).
+func (w *RunWriter) whole(c result.Column, v float64) any {
+	if !w.on(c) || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return int32(v)
+}
 
 func (w *RunWriter) float(c result.Column, v float64) any {
 	if !w.on(c) || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -239,6 +253,10 @@ func (w *RunWriter) Write(r *result.Row) error {
 		w.float(result.ColPAlive, r.PAlive),
 		w.float(result.ColExpectedPurchases, r.ExpectedPurchases),
 		w.float(result.ColCLV, r.CLV),
+		w.whole(result.ColRepeatPurchases, r.RepeatPurchases),
+		w.float(result.ColRecencyTx, r.RecencyTx),
+		w.float(result.ColAgeT, r.AgeT),
+		w.float(result.ColExpectedSpend, r.ExpectedSpend),
 	})
 	if len(w.batch) >= w.opts.BatchRows {
 		return w.flush()
@@ -316,4 +334,14 @@ func ProbeSink(ctx context.Context, cfg Config, table string) error {
 	}
 	w.Abort()
 	return nil
+}
+
+// addColumns is the ALTER TABLE clause that adds each of cols ("name type")
+// when missing.
+func addColumns(cols []string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "ADD COLUMN IF NOT EXISTS " + c
+	}
+	return strings.Join(parts, ", ")
 }
