@@ -124,7 +124,7 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 	// Counting purchase days exactly needs each customer's days, whatever the
 	// order of the lines: MergeSameDay keeps History internally.
 	history := opts.History || opts.Rules.MergeSameDay
-	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: history, loc: loc, progressFn: opts.Progress}
+	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: history, keepHistory: opts.History, loc: loc, progressFn: opts.Progress}
 	m := newMerger(history)
 	for _, src := range sources {
 		parts, err := input.ReadParallel(ctx, src, workers, func() input.Handler { return newPartial(sh, src.Name) })
@@ -140,12 +140,13 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 
 // shared is what all workers of one Build read (and the progress counter).
 type shared struct {
-	cleaner    *clean.Cleaner
-	history    bool
-	loc        *time.Location
-	rows       atomic.Int64
-	progressMu sync.Mutex
-	progressFn func(int64)
+	cleaner     *clean.Cleaner
+	history     bool
+	keepHistory bool // History is in the result: kept refunds net its days
+	loc         *time.Location
+	rows        atomic.Int64
+	progressMu  sync.Mutex
+	progressFn  func(int64)
 }
 
 // Scan reads every source sequentially and calls fn with each transaction that

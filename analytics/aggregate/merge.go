@@ -18,7 +18,9 @@ type merger struct {
 	history bool
 	ids     *idTable
 	accs    []acc // channels hold global channel bits (by first-seen index)
+	orders  orderSet
 	hist    [][]customer.DayAmount
+	refs    [][]customer.DayAmount // kept refunds per customer, when History is kept
 	fix     []orderFix
 
 	chanIdx   map[string]int
@@ -28,12 +30,15 @@ type merger struct {
 	days  []customer.DailyRevenue
 
 	tally    clean.Tally
+	netted   map[txn.RejectReason]int64
+	orderCol bool
 	rows     int64
 	accepted int64
 }
 
-// orderFix is an order counted twice because its lines straddled two partials:
-// the History entry of that day loses one order at the end.
+// orderFix is an order counted again by a later partial (its lines were in
+// more than one range): the History entry of that day loses one order at the
+// end.
 type orderFix struct {
 	cust int32
 	day  customer.Day
@@ -63,6 +68,13 @@ func (m *merger) add(p *partial, lineOffset int64) {
 	m.rows += p.rows
 	m.accepted += p.accepted
 	m.tally.Merge(&p.tally, lineOffset)
+	m.orderCol = m.orderCol || p.orderCol
+	for r, n := range p.netted {
+		if m.netted == nil {
+			m.netted = map[txn.RejectReason]int64{}
+		}
+		m.netted[r] += n
+	}
 	chanMap := make([]int, len(p.chanNames))
 	for c, name := range p.chanNames {
 		g, ok := m.chanIdx[name]
@@ -79,13 +91,14 @@ func (m *merger) add(p *partial, lineOffset int64) {
 		g.Orders += d.Orders
 	}
 	if adopt {
-		m.ids, m.accs, m.hist = p.ids, p.accs, p.hist
+		m.ids, m.accs, m.hist, m.refs, m.orders = p.ids, p.accs, p.hist, p.refs, p.orders
 		if !m.history {
 			m.hist = nil
 		}
 		*p = partial{}
 		return
 	}
+	gOf := make([]int32, len(p.accs)) // partial customer → merged customer
 	var hashes [batchSize]uint64
 	for i := range p.accs {
 		// Look up a batch at a time, touching its slots first so the cache
@@ -104,6 +117,13 @@ func (m *merger) add(p *partial, lineOffset int64) {
 			if m.history {
 				m.hist = append(m.hist, nil)
 			}
+			if p.refs != nil {
+				m.refs = append(m.refs, nil)
+			}
+		}
+		gOf[i] = g
+		if p.refs != nil && len(p.refs[i]) > 0 {
+			m.refs[g] = append(m.refs[g], p.refs[i]...)
 		}
 		pa, ga := &p.accs[i], &m.accs[g]
 		ga.lines += pa.lines
@@ -124,22 +144,28 @@ func (m *merger) add(p *partial, lineOffset int64) {
 			continue
 		}
 		if ga.orders == 0 {
-			ga.first, ga.last, ga.firstFP, ga.firstDay = pa.first, pa.last, pa.firstFP, pa.firstDay
-			ga.orders = pa.orders
+			ga.first, ga.last = pa.first, pa.last
 		} else {
 			ga.first = min(ga.first, pa.first)
 			ga.last = max(ga.last, pa.last)
-			ga.orders += pa.orders
-			if pa.firstFP != 0 && pa.firstFP == ga.lastFP {
-				// The order continued from the previous range: count it once.
-				ga.orders--
-				m.days[m.dayIndex(pa.firstDay)].Orders--
-				if m.history {
-					m.fix = append(m.fix, orderFix{g, pa.firstDay})
-				}
-			}
 		}
-		ga.lastFP = pa.lastFP
+		ga.orders += pa.orders
+	}
+	// An order an earlier range already counted is counted once: it stays on
+	// the day the earlier range saw it, as a sequential read would have it.
+	for _, sl := range p.orders.slots {
+		if sl.key == 0 {
+			continue
+		}
+		g := gOf[sl.ci]
+		if m.orders.add(sl.key, g, sl.day) {
+			continue
+		}
+		m.accs[g].orders--
+		m.days[m.dayIndex(sl.day)].Orders--
+		if m.history {
+			m.fix = append(m.fix, orderFix{g, sl.day})
+		}
 	}
 	*p = partial{} // release the partial's maps early
 }
@@ -170,8 +196,15 @@ func (m *merger) finish(asOf time.Time, loc *time.Location, mergeSameDay, keepHi
 				h[k].Orders--
 			}
 		}
+		for g, rs := range m.refs {
+			if len(rs) > 0 && len(m.hist[g]) > 0 {
+				netDays(m.hist[g], rs)
+			}
+		}
 	}
 	set := &customer.Set{
+		Netted:       m.netted,
+		OrderIDs:     m.orderCol,
 		Channels:     channels,
 		Rows:         m.rows,
 		Transactions: m.accepted,
@@ -246,6 +279,20 @@ func inLoc(ns int64, loc *time.Location) time.Time {
 		return time.Unix(0, ns).UTC()
 	}
 	return time.Unix(0, ns).In(loc)
+}
+
+// netDays adds each kept refund to the customer's latest purchase day on or
+// before the refund's day, or to the first purchase day when the refund came
+// before any: History then carries net spend (its days sum to the customer's
+// revenue) while its days stay purchase days. h is sorted by day.
+func netDays(h []customer.DayAmount, refunds []customer.DayAmount) {
+	for _, r := range refunds {
+		k, found := slices.BinarySearchFunc(h, r.Day, func(e customer.DayAmount, d customer.Day) int { return cmp.Compare(e.Day, d) })
+		if !found {
+			k = max(k-1, 0)
+		}
+		h[k].Amount += r.Amount
+	}
 }
 
 // mergeDays sorts a customer's purchase days and merges entries of one day.

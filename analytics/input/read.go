@@ -26,6 +26,7 @@ func Read(ctx context.Context, src Source, h Handler) error {
 	if err := src.Options.Validate(); err != nil {
 		return fmt.Errorf("source %s: %w", src.Name, err)
 	}
+	src.Options.Format = DetectFormat(src)
 	if src.Options.Format == "parquet" {
 		if err := readParquet(ctx, src, h); err != nil {
 			return fmt.Errorf("source %s: %w", src.Name, err)
