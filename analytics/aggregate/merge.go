@@ -198,7 +198,7 @@ func (m *merger) finish(asOf time.Time, loc *time.Location, mergeSameDay, keepHi
 		}
 		for g, rs := range m.refs {
 			if len(rs) > 0 && len(m.hist[g]) > 0 {
-				netDays(m.hist[g], rs)
+				customer.NetDays(m.hist[g], rs)
 			}
 		}
 	}
@@ -279,20 +279,6 @@ func inLoc(ns int64, loc *time.Location) time.Time {
 		return time.Unix(0, ns).UTC()
 	}
 	return time.Unix(0, ns).In(loc)
-}
-
-// netDays adds each kept refund to the customer's latest purchase day on or
-// before the refund's day, or to the first purchase day when the refund came
-// before any: History then carries net spend (its days sum to the customer's
-// revenue) while its days stay purchase days. h is sorted by day.
-func netDays(h []customer.DayAmount, refunds []customer.DayAmount) {
-	for _, r := range refunds {
-		k, found := slices.BinarySearchFunc(h, r.Day, func(e customer.DayAmount, d customer.Day) int { return cmp.Compare(e.Day, d) })
-		if !found {
-			k = max(k-1, 0)
-		}
-		h[k].Amount += r.Amount
-	}
 }
 
 // mergeDays sorts a customer's purchase days and merges entries of one day.

@@ -5,6 +5,8 @@
 package customer
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -88,4 +90,18 @@ type DailyRevenue struct {
 	Day     Day
 	Revenue txn.Money
 	Orders  int64
+}
+
+// NetDays adds each kept refund to the customer's latest purchase day on or
+// before the refund's day, or to the first purchase day when the refund came
+// before any: History then carries net spend (its days sum to the customer's
+// revenue) while its days stay purchase days. h is sorted by day.
+func NetDays(h []DayAmount, refunds []DayAmount) {
+	for _, r := range refunds {
+		k, found := slices.BinarySearchFunc(h, r.Day, func(e DayAmount, d Day) int { return cmp.Compare(e.Day, d) })
+		if !found {
+			k = max(k-1, 0)
+		}
+		h[k].Amount += r.Amount
+	}
 }
