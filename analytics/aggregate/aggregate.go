@@ -126,13 +126,13 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 	history := opts.History || opts.Rules.MergeSameDay
 	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: history, keepHistory: opts.History, loc: loc, progressFn: opts.Progress}
 	m := newMerger(history)
-	for _, src := range sources {
+	for si, src := range sources {
 		parts, err := input.ReadParallel(ctx, src, workers, func() input.Handler { return newPartial(sh, src.Name) })
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range parts {
-			m.add(p.Handler.(*partial), p.LineOffset)
+		for pi, p := range parts {
+			m.add(p.Handler.(*partial), p.LineOffset, si == len(sources)-1 && pi == len(parts)-1)
 		}
 	}
 	return m.finish(opts.Rules.AsOf, loc, opts.Rules.MergeSameDay, opts.History), nil

@@ -58,8 +58,9 @@ func (m *merger) dayIndex(d customer.Day) int32 {
 	return i
 }
 
-// add merges one partial; its memory can be freed afterwards.
-func (m *merger) add(p *partial, lineOffset int64) {
+// add merges one partial; its memory can be freed afterwards. last says no
+// partial follows: its orders need only be looked up, not remembered.
+func (m *merger) add(p *partial, lineOffset int64, last bool) {
 	p.flush()
 	// The first partial becomes the merged state as it is: merging into an
 	// empty merger would copy every accumulator unchanged, and with two
@@ -99,6 +100,7 @@ func (m *merger) add(p *partial, lineOffset int64) {
 		return
 	}
 	gOf := make([]int32, len(p.accs)) // partial customer → merged customer
+	isNew := make([]bool, len(p.accs)) // the customer first appears in this partial
 	var hashes [batchSize]uint64
 	for i := range p.accs {
 		// Look up a batch at a time, touching its slots first so the cache
@@ -121,7 +123,7 @@ func (m *merger) add(p *partial, lineOffset int64) {
 				m.refs = append(m.refs, nil)
 			}
 		}
-		gOf[i] = g
+		gOf[i], isNew[i] = g, added
 		if p.refs != nil && len(p.refs[i]) > 0 {
 			m.refs[g] = append(m.refs[g], p.refs[i]...)
 		}
@@ -158,7 +160,17 @@ func (m *merger) add(p *partial, lineOffset int64) {
 			continue
 		}
 		g := gOf[sl.ci]
-		if m.orders.add(sl.key, g, sl.day) {
+		switch {
+		case isNew[sl.ci]: // no earlier partial can hold its orders
+			if !last {
+				m.orders.add(sl.key, g, sl.day)
+			}
+			continue
+		case last:
+			if !m.orders.has(sl.key) {
+				continue
+			}
+		case m.orders.add(sl.key, g, sl.day):
 			continue
 		}
 		m.accs[g].orders--

@@ -132,7 +132,7 @@ func (p *partial) Record(r *input.Record) error {
 		}
 		p.netted[reason]++
 	} else if len(r.Order) > 0 {
-		q.key = orderKey(r.Customer, r.Order)
+		q.key = orderKey(q.hash, r.Order)
 	}
 	p.batch = append(p.batch, q)
 	if len(p.batch) == batchSize {
