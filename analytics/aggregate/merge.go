@@ -99,7 +99,7 @@ func (m *merger) add(p *partial, lineOffset int64, last bool) {
 		*p = partial{}
 		return
 	}
-	gOf := make([]int32, len(p.accs)) // partial customer → merged customer
+	gOf := make([]int32, len(p.accs))  // partial customer → merged customer
 	isNew := make([]bool, len(p.accs)) // the customer first appears in this partial
 	var hashes [batchSize]uint64
 	for i := range p.accs {
