@@ -1,9 +1,14 @@
 package input
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // TestLineAmount: amount = quantity × unit price, exactly, chosen by the
@@ -78,5 +83,34 @@ func TestLineAmount(t *testing.T) {
 	}
 	if _, err := ParseMapping("amount=a,price=p,quantity=q"); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Errorf("amount and price: %v", err)
+	}
+}
+
+// TestParquetStreamDetected: a stream (no random access, no declared
+// format) that starts with Parquet's magic bytes is read as Parquet, with
+// quantity × unit price from typed columns.
+func TestParquetStreamDetected(t *testing.T) {
+	type line struct {
+		Customer string    `parquet:"customer_id"`
+		When     time.Time `parquet:"timestamp,timestamp(millisecond)"`
+		Qty      int32     `parquet:"quantity"`
+		Price    float64   `parquet:"unit_price"`
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[line](&buf)
+	if _, err := w.Write([]line{{"a", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 3, 1.255}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	src := ReaderSource("body", func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, Options{}, "")
+	c := &collect{}
+	if err := Read(context.Background(), src, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.rows) != 1 || c.rows[0].Amount.String() != "3.7650" {
+		t.Fatalf("rows %+v, want one with amount 3 × 1.255 = 3.7650", c.rows)
 	}
 }
