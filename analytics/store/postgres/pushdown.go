@@ -233,10 +233,10 @@ func clvQuery(agg string, nReasons int, netted bool, opts AggregateOptions, b *b
 
 // Aggregate pushes the per-customer aggregation of the source down to the
 // server and returns the same customer.Set that aggregate.Build computes from
-// the same rows in a file, with these documented differences:
-//   - Orders are distinct order IDs per customer (Build counts changes of order
-//     ID between a customer's consecutive lines; the two agree whenever an
-//     order's lines are contiguous, as in order exports).
+// the same rows in a file (distinct orders, one netting rule, quantity ×
+// unit price), with these documented differences:
+//   - Per-day order counts (History, Daily) count an order on each day it
+//     has lines; Build counts it on the day of its first line.
 //   - Samples is empty: SQL rows have no line numbers to point at.
 //   - Daily and channels are filled only when asked for (AggregateOptions).
 //
