@@ -155,28 +155,42 @@ func (m *merger) add(p *partial, lineOffset int64, last bool) {
 	}
 	// An order an earlier range already counted is counted once: it stays on
 	// the day the earlier range saw it, as a sequential read would have it.
-	for _, sl := range p.orders.slots {
-		if sl.key == 0 {
-			continue
-		}
-		g := gOf[sl.ci]
+	// A customer's first order key lives in its accumulator, the others in
+	// the set, in the partial as in the merger.
+	merge := func(ci int32, key uint64, day customer.Day) {
+		g := gOf[ci]
+		ga := &m.accs[g]
 		switch {
-		case isNew[sl.ci]: // no earlier partial can hold its orders
+		case ga.firstKey == 0:
+			ga.firstKey, ga.firstKeyDay = key, day
+			return
+		case isNew[ci]: // no earlier partial can hold its orders
 			if !last {
-				m.orders.add(sl.key, g, sl.day)
+				m.orders.add(key, g, day)
 			}
-			continue
+			return
+		case key == ga.firstKey:
 		case last:
-			if !m.orders.has(sl.key) {
-				continue
+			if !m.orders.has(key) {
+				return
 			}
-		case m.orders.add(sl.key, g, sl.day):
-			continue
+		case m.orders.add(key, g, day):
+			return
 		}
-		m.accs[g].orders--
-		m.days[m.dayIndex(sl.day)].Orders--
+		ga.orders--
+		m.days[m.dayIndex(day)].Orders--
 		if m.history {
-			m.fix = append(m.fix, orderFix{g, sl.day})
+			m.fix = append(m.fix, orderFix{g, day})
+		}
+	}
+	for i := range p.accs {
+		if pa := &p.accs[i]; pa.firstKey != 0 {
+			merge(int32(i), pa.firstKey, pa.firstKeyDay)
+		}
+	}
+	for _, sl := range p.orders.slots {
+		if sl.key != 0 {
+			merge(sl.ci, sl.key, sl.day)
 		}
 	}
 	*p = partial{} // release the partial's maps early

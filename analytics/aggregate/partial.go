@@ -18,9 +18,11 @@ type acc struct {
 	first, last   int64 // Unix nanoseconds of accepted purchases; valid when orders > 0
 	orders, lines int64
 	revenue       txn.Money
-	lastKey       uint64 // order key of the last purchase line (0: none): its next lines skip the set
-	channels      uint32 // bits index partial.chanNames
-	_             [12]byte
+	lastKey       uint64       // order key of the last purchase line (0: none): its next lines skip the set
+	firstKey      uint64       // the customer's first order key (0: none); kept here, not in the set,
+	channels      uint32       // bits index partial.chanNames
+	firstKeyDay   customer.Day // so that one-order customers never touch it
+
 }
 
 // partial aggregates the rows of one byte range (or one whole stream).
@@ -175,8 +177,9 @@ func (p *partial) flush() {
 		cis = append(cis, p.intern(p.batchIDs[q.idOff:q.idOff+q.idLen], q.hash))
 	}
 	for i, ci := range cis {
-		sink += p.accs[ci].channels
-		if k := p.batch[i].key; k != 0 && k != p.accs[ci].lastKey {
+		a := &p.accs[ci]
+		sink += a.channels
+		if k := p.batch[i].key; k != 0 && k != a.lastKey && a.firstKey != 0 && k != a.firstKey {
 			sink += p.orders.touch(k)
 		}
 	}
@@ -209,7 +212,18 @@ func (p *partial) fold(ci int32, q *pending) {
 	}
 	// Distinct orders: a line starts an order unless its order was seen
 	// before for this customer; consecutive lines of one order skip the set.
-	newOrder := q.key == 0 || ((a.orders == 0 || q.key != a.lastKey) && p.orders.add(q.key, ci, q.day))
+	newOrder := true
+	switch {
+	case q.key == 0: // no order ID: an order of its own
+	case q.key == a.lastKey:
+		newOrder = false
+	case a.firstKey == 0:
+		a.firstKey, a.firstKeyDay = q.key, q.day
+	case q.key == a.firstKey:
+		newOrder = false
+	default:
+		newOrder = p.orders.add(q.key, ci, q.day)
+	}
 	if a.orders == 0 {
 		a.first, a.last = q.t, q.t
 	} else {
