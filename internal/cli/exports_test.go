@@ -204,8 +204,12 @@ func TestFormatDetected(t *testing.T) {
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte("customer_id,order_id,timestamp,quantity,unit_price\nA,1,2024-05-01,2,3.75\nA,1,2024-05-01,1,5\nB,2,2024-05-01,4,0.5\n"))
-	zw.Close()
+	if _, err := zw.Write([]byte("customer_id,order_id,timestamp,quantity,unit_price\nA,1,2024-05-01,2,3.75\nA,1,2024-05-01,1,5\nB,2,2024-05-01,4,0.5\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, data, format string }{
 		{"lines.parquet", buf.String(), "parquet"},
 		{"export.dat", buf.String(), "parquet"},

@@ -139,7 +139,7 @@ func TestSameRowsEveryPath(t *testing.T) {
 	paths["configMap"] = outcome{doc, rows}
 
 	// HTTP.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, lineItems) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, lineItems) }))
 	defer srv.Close()
 	p = plan
 	p.HTTP = &runplan.HTTP{URL: srv.URL + "/lines.csv"}
