@@ -3,6 +3,7 @@ package aggregate
 import (
 	"cmp"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -188,9 +189,43 @@ func (m *merger) add(p *partial, lineOffset int64, last bool) {
 			merge(int32(i), pa.firstKey, pa.firstKeyDay)
 		}
 	}
-	for _, sl := range p.orders.slots {
-		if sl.key != 0 {
-			merge(sl.ci, sl.key, sl.day)
+	if !last || len(p.orders.slots) < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
+		for _, sl := range p.orders.slots {
+			if sl.key != 0 {
+				merge(sl.ci, sl.key, sl.day)
+			}
+		}
+		*p = partial{} // release the partial's maps early
+		return
+	}
+	// The last part only looks its orders up (every customer already has
+	// its first key): two goroutines find the repeats, which are then
+	// uncounted in slot order, as above.
+	slots := p.orders.slots
+	mid := len(slots) / 2
+	var dups [2][]orderSlot
+	find := func(h int, part []orderSlot) {
+		for _, sl := range part {
+			if sl.key == 0 || isNew[sl.ci] {
+				continue
+			}
+			if sl.key == m.accs[gOf[sl.ci]].firstKey || m.orders.has(sl.key) {
+				dups[h] = append(dups[h], sl)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { find(0, slots[:mid]) })
+	find(1, slots[mid:])
+	wg.Wait()
+	for _, d := range dups {
+		for _, sl := range d {
+			g := gOf[sl.ci]
+			m.accs[g].orders--
+			m.days[m.dayIndex(sl.day)].Orders--
+			if m.history {
+				m.fix = append(m.fix, orderFix{g, sl.day})
+			}
 		}
 	}
 	*p = partial{} // release the partial's maps early
