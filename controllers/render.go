@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crmlens/crmlens/analytics/clean"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/runplan"
 )
@@ -138,7 +139,7 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 		t := sc.Transactions
 		cols := map[string]string{}
 		for k, v := range map[string]crmv1.ColumnName{"customer": t.CustomerID, "order": t.OrderID, "time": t.Timestamp, "amount": t.Amount,
-			"channel": t.Channel, "category": t.Category, "product": t.Product, "quantity": t.Quantity, "gift": t.Gift} {
+			"channel": t.Channel, "category": t.Category, "product": t.Product, "quantity": t.Quantity, "gift": t.Gift, "price": t.UnitPrice} {
 			if v != "" {
 				cols[k] = string(v)
 			}
@@ -211,8 +212,11 @@ func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.S
 }
 
 // cleaning maps the API's cleaning rules (with CRD defaults) to the plan.
+// Unset rules take clean.Defaults, the one set of defaults the CLI and the
+// CRD's default markers share (checked by a test).
 func cleaning(c *crmv1.CleaningRules) runplan.Cleaning {
-	out := runplan.Cleaning{DropGifts: true, DedupeOrders: true, Refunds: "net"}
+	def := clean.Defaults()
+	out := runplan.Cleaning{DropGifts: def.DropGifts, DedupeOrders: def.DedupeOrders, Refunds: def.Refunds}
 	if c == nil {
 		return out
 	}
@@ -232,6 +236,7 @@ func cleaning(c *crmv1.CleaningRules) runplan.Cleaning {
 		out.MaxAmount = string(*c.MaxAmount)
 	}
 	out.MergeSameDay = c.MergeSameDay
+	out.CancellationPrefix = c.CancellationPrefix
 	return out
 }
 

@@ -120,12 +120,28 @@ func TestCleaningCarriesEveryRule(t *testing.T) {
 	}{
 		{"defaults", nil, runplan.Cleaning{DropGifts: true, DedupeOrders: true, Refunds: "net"}},
 		{"every rule", &crmv1.CleaningRules{DropGifts: &no, DedupeOrders: &yes, Refunds: "Drop",
-			MinAmount: &lo, MaxAmount: &hi, MergeSameDay: true},
-			runplan.Cleaning{DropGifts: false, DedupeOrders: true, Refunds: "drop", MinAmount: "1", MaxAmount: "500.50", MergeSameDay: true}},
+			MinAmount: &lo, MaxAmount: &hi, MergeSameDay: true, CancellationPrefix: "C"},
+			runplan.Cleaning{DropGifts: false, DedupeOrders: true, Refunds: "drop", MinAmount: "1", MaxAmount: "500.50", MergeSameDay: true, CancellationPrefix: "C"}},
 	}
 	for _, c := range cases {
 		if got := cleaning(c.in); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: cleaning = %+v, want %+v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestRenderLineItemColumns: a DataSource mapping quantity and unitPrice
+// (no amount) hands the engine price=COL, so the line amount is quantity ×
+// unit price.
+func TestRenderLineItemColumns(t *testing.T) {
+	ds := &crmv1.DataSource{Spec: crmv1.DataSourceSpec{
+		HTTP: &crmv1.HTTPSource{URL: "https://data.example.com/lines.csv"},
+		Schema: &crmv1.SchemaMapping{Transactions: &crmv1.TransactionColumns{CustomerID: "CustomerID", OrderID: "InvoiceNo",
+			Timestamp: "InvoiceDate", Quantity: "Quantity", UnitPrice: "UnitPrice"}},
+	}}
+	got := renderSource(ds, "", "S0_").Source.Columns
+	want := map[string]string{"customer": "CustomerID", "order": "InvoiceNo", "time": "InvoiceDate", "quantity": "Quantity", "price": "UnitPrice"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("columns %v, want %v", got, want)
 	}
 }

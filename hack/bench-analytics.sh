@@ -9,7 +9,9 @@
 # The CSV (≈750 MB at full size) and the npm install are cached under
 # $CRMLENS_BENCH_DIR (default: $TMPDIR/crmlens-bench). All three tools do the
 # same work: read the file, drop malformed rows, rows without a customer and
-# refunds (negative amounts; zero-price gifts stay, as crmlens's defaults),
+# refunds (negative amounts; zero-price gifts stay: crmlens is run with
+# --refunds drop --drop-gifts=false --dedupe=false, as its defaults — shared
+# with the CRDs — would net refunds, drop gifts and deduplicate lines),
 # aggregate recency/frequency (distinct orders)/monetary per customer, score each
 # 1–5 by quintile, count customers and revenue per R-F-M cell, and compute the
 # KPI aggregates (customers, orders, revenue, AOV, repurchase rate, active and
@@ -146,7 +148,7 @@ echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # Page cache warm-up so that no tool pays for the first read from disk.
 cat "$FILE" >/dev/null
 
-run crmlens bin/crmlens analyze --method rfm --report kpi -q -o json -f "$FILE"
+run crmlens bin/crmlens analyze --method rfm --report kpi -q -o json --refunds drop --drop-gifts=false --dedupe=false -f "$FILE"
 run duckdb node "$DUCK/rfm.mjs" "$FILE" "$THREADS"
 run pandas "$PY" "$BENCH_DIR/rfm.py" "$FILE"
 

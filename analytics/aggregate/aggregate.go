@@ -8,7 +8,7 @@
 //	Build(ctx, sources, opts) (*customer.Set, error)
 //	Scan(ctx, sources, rules, fn func(*txn.Transaction) error) error
 //
-// Memory grows with customers, never with transactions: each worker interns
+// Memory grows with customers (and their orders), never with transactions: each worker interns
 // customer IDs into a pointer-free hash table (IDs concatenated in one byte
 // arena, IDs up to 23 bytes also inline in their 32-byte slot) and keeps a
 // 64-byte accumulator per customer; nothing per row is stored beyond a
@@ -28,19 +28,16 @@
 // other, each in parallel. Streams (HTTP bodies, the sample generator) are
 // parsed by one worker.
 //
-// Orders are counted without per-transaction memory: per customer the
-// accumulator remembers a 32-bit fingerprint of the order ID of its last
-// accepted line; a line starts a new order when its order ID differs from that
-// customer's previous line's. Lines of one order are therefore counted once
-// when they are consecutive for that customer (interleaving with other
-// customers' lines is fine) — the way order exports are laid out. An order
-// whose lines are split by another order of the same customer is counted
-// twice, and two consecutive orders of one customer whose IDs share a
-// fingerprint (odds 1 in 2³²) are counted as one. Sources without an order
-// column (or with an empty order ID) count every accepted line as an order.
-// Worker ranges are stitched exactly (a range's first order of a customer is
-// compared with the previous range's last), so the result does not depend on
-// the number of workers.
+// Orders are distinct orders: a purchase line starts an order unless its
+// (customer, order ID) pair was seen before, wherever the earlier line was.
+// Each worker keeps the 64-bit keys of the pairs it saw (orderset.go:
+// pointer-free, 16 bytes an order), so memory grows with customers' orders,
+// never with lines; consecutive lines of one order skip the lookup. Merging
+// the workers' parts in file order counts an order that straddles parts
+// once, on the day its first line was seen, exactly as a sequential read
+// (the last part's orders are only looked up). Two distinct orders of one
+// customer share a key with odds of about n²/2⁶⁵. Lines without an order ID
+// (no order column, or an empty ID) are an order each.
 //
 // With clean.Rules.MergeSameDay, Customer.Orders is instead the number of
 // distinct calendar days (in Options.Location) with an accepted purchase:
@@ -49,17 +46,22 @@
 // (as History does; dropped from the result unless History was asked for).
 // DayAmount.Orders and the Daily series still count orders.
 //
-// Refunds kept by clean.RefundNet net Revenue, Lines and the Daily revenue but
-// count no order, do not move First/Last and add no History day (a refund is
-// not a purchase occasion). Customers whose accepted lines are all refunds are
-// left out of Set.Customers (their lines still count in Set.Transactions).
+// Refunds, cancellations and returns kept by clean.RefundNet net Revenue,
+// Lines and the Daily revenue (on their own day) but count no order, do not
+// move First/Last and add no History day (a refund is not a purchase
+// occasion); with History they net the customer's latest purchase day on or
+// before them (the first one when none is), so History sums to Revenue.
+// Set.Netted counts them by kind. Customers whose accepted lines are all
+// refunds are left out of Set.Customers (their lines still count in
+// Set.Transactions).
 //
 // Determinism: for a given input and options the Set is identical for any
 // Workers value. The one exception is DedupeOrders with Workers > 1: the
 // duplicate set is shared, so which copy of a duplicated line is refused
 // depends on timing: the line numbers in duplicate samples may change, and so
-// may an order count if the copies sit between different orders of one
-// customer (identical copies carry identical values, so sums do not change).
+// may the day an order is counted on when the copies fall on different days
+// (identical copies carry identical values, so sums and order counts do not
+// change).
 package aggregate
 
 import (
@@ -124,15 +126,15 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 	// Counting purchase days exactly needs each customer's days, whatever the
 	// order of the lines: MergeSameDay keeps History internally.
 	history := opts.History || opts.Rules.MergeSameDay
-	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: history, loc: loc, progressFn: opts.Progress}
+	sh := &shared{cleaner: clean.NewCleaner(opts.Rules), history: history, keepHistory: opts.History, loc: loc, progressFn: opts.Progress}
 	m := newMerger(history)
-	for _, src := range sources {
+	for si, src := range sources {
 		parts, err := input.ReadParallel(ctx, src, workers, func() input.Handler { return newPartial(sh, src.Name) })
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range parts {
-			m.add(p.Handler.(*partial), p.LineOffset)
+		for pi, p := range parts {
+			m.add(p.Handler.(*partial), p.LineOffset, si == len(sources)-1 && pi == len(parts)-1)
 		}
 	}
 	return m.finish(opts.Rules.AsOf, loc, opts.Rules.MergeSameDay, opts.History), nil
@@ -140,12 +142,13 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 
 // shared is what all workers of one Build read (and the progress counter).
 type shared struct {
-	cleaner    *clean.Cleaner
-	history    bool
-	loc        *time.Location
-	rows       atomic.Int64
-	progressMu sync.Mutex
-	progressFn func(int64)
+	cleaner     *clean.Cleaner
+	history     bool
+	keepHistory bool // History is in the result: kept refunds net its days
+	loc         *time.Location
+	rows        atomic.Int64
+	progressMu  sync.Mutex
+	progressFn  func(int64)
 }
 
 // Scan reads every source sequentially and calls fn with each transaction that

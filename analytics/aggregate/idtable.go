@@ -31,12 +31,16 @@ type idSlot struct {
 	key  [inlineKey]byte
 }
 
+// idSeed is shared by every table of the process, so that a customer's hash
+// is the same in every worker (order keys are built from it).
+var idSeed = maphash.MakeSeed()
+
 func newIDTable(sizeHint int) *idTable {
 	n := 1024
 	for n < 2*sizeHint {
 		n *= 2
 	}
-	return &idTable{seed: maphash.MakeSeed(), slots: make([]idSlot, n), mask: uint64(n - 1), offs: []uint32{0}}
+	return &idTable{seed: idSeed, slots: make([]idSlot, n), mask: uint64(n - 1), offs: []uint32{0}}
 }
 
 // Len is the number of distinct IDs.

@@ -16,8 +16,8 @@ import (
 
 // synthStream generates "customer_id,order_id,timestamp,amount" lines on the
 // fly, so the test's own input takes no memory: row i belongs to one of
-// customers customers, has its own order ID, and falls on one of that
-// customer's daysPerCustomer purchase days (whatever the number of rows).
+// customers customers and falls on one of that customer's daysPerCustomer
+// purchase days, in that day's order (whatever the number of rows).
 type synthStream struct {
 	i, rows, customers, daysPerCustomer int
 	pending                             []byte
@@ -51,12 +51,17 @@ func (s *synthStream) line(b []byte) []byte {
 	}
 	r := s.i - 1
 	c := r * 7919 % s.customers
-	day := (c*13 + r/s.customers%s.daysPerCustomer*29) % 365 // the k-th row of c is its k-th visit
+	visit := r / s.customers % s.daysPerCustomer
+	day := (c*13 + visit*29) % 365 // the k-th row of c is its k-th visit
 	ts := synthBase + int64(day)*86400 + int64(r%86400)
 	b = append(b, 'C')
 	b = strconv.AppendInt(b, int64(c), 10)
+	// One order per customer and visit: more rows are more lines of the
+	// same orders, so distinct orders stay fixed.
 	b = append(b, ",O"...)
-	b = strconv.AppendInt(b, int64(r), 10)
+	b = strconv.AppendInt(b, int64(c), 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(visit), 10)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, ',')

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"cmp"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -18,7 +19,9 @@ type merger struct {
 	history bool
 	ids     *idTable
 	accs    []acc // channels hold global channel bits (by first-seen index)
+	orders  orderSet
 	hist    [][]customer.DayAmount
+	refs    [][]customer.DayAmount // kept refunds per customer, when History is kept
 	fix     []orderFix
 
 	chanIdx   map[string]int
@@ -28,12 +31,15 @@ type merger struct {
 	days  []customer.DailyRevenue
 
 	tally    clean.Tally
+	netted   map[txn.RejectReason]int64
+	orderCol bool
 	rows     int64
 	accepted int64
 }
 
-// orderFix is an order counted twice because its lines straddled two partials:
-// the History entry of that day loses one order at the end.
+// orderFix is an order counted again by a later partial (its lines were in
+// more than one range): the History entry of that day loses one order at the
+// end.
 type orderFix struct {
 	cust int32
 	day  customer.Day
@@ -53,8 +59,9 @@ func (m *merger) dayIndex(d customer.Day) int32 {
 	return i
 }
 
-// add merges one partial; its memory can be freed afterwards.
-func (m *merger) add(p *partial, lineOffset int64) {
+// add merges one partial; its memory can be freed afterwards. last says no
+// partial follows: its orders need only be looked up, not remembered.
+func (m *merger) add(p *partial, lineOffset int64, last bool) {
 	p.flush()
 	// The first partial becomes the merged state as it is: merging into an
 	// empty merger would copy every accumulator unchanged, and with two
@@ -63,6 +70,13 @@ func (m *merger) add(p *partial, lineOffset int64) {
 	m.rows += p.rows
 	m.accepted += p.accepted
 	m.tally.Merge(&p.tally, lineOffset)
+	m.orderCol = m.orderCol || p.orderCol
+	for r, n := range p.netted {
+		if m.netted == nil {
+			m.netted = map[txn.RejectReason]int64{}
+		}
+		m.netted[r] += n
+	}
 	chanMap := make([]int, len(p.chanNames))
 	for c, name := range p.chanNames {
 		g, ok := m.chanIdx[name]
@@ -79,13 +93,15 @@ func (m *merger) add(p *partial, lineOffset int64) {
 		g.Orders += d.Orders
 	}
 	if adopt {
-		m.ids, m.accs, m.hist = p.ids, p.accs, p.hist
+		m.ids, m.accs, m.hist, m.refs, m.orders = p.ids, p.accs, p.hist, p.refs, p.orders
 		if !m.history {
 			m.hist = nil
 		}
 		*p = partial{}
 		return
 	}
+	gOf := make([]int32, len(p.accs))  // partial customer → merged customer
+	isNew := make([]bool, len(p.accs)) // the customer first appears in this partial
 	var hashes [batchSize]uint64
 	for i := range p.accs {
 		// Look up a batch at a time, touching its slots first so the cache
@@ -104,6 +120,13 @@ func (m *merger) add(p *partial, lineOffset int64) {
 			if m.history {
 				m.hist = append(m.hist, nil)
 			}
+			if p.refs != nil {
+				m.refs = append(m.refs, nil)
+			}
+		}
+		gOf[i], isNew[i] = g, added
+		if p.refs != nil && len(p.refs[i]) > 0 {
+			m.refs[g] = append(m.refs[g], p.refs[i]...)
 		}
 		pa, ga := &p.accs[i], &m.accs[g]
 		ga.lines += pa.lines
@@ -124,22 +147,86 @@ func (m *merger) add(p *partial, lineOffset int64) {
 			continue
 		}
 		if ga.orders == 0 {
-			ga.first, ga.last, ga.firstFP, ga.firstDay = pa.first, pa.last, pa.firstFP, pa.firstDay
-			ga.orders = pa.orders
+			ga.first, ga.last = pa.first, pa.last
 		} else {
 			ga.first = min(ga.first, pa.first)
 			ga.last = max(ga.last, pa.last)
-			ga.orders += pa.orders
-			if pa.firstFP != 0 && pa.firstFP == ga.lastFP {
-				// The order continued from the previous range: count it once.
-				ga.orders--
-				m.days[m.dayIndex(pa.firstDay)].Orders--
-				if m.history {
-					m.fix = append(m.fix, orderFix{g, pa.firstDay})
-				}
+		}
+		ga.orders += pa.orders
+	}
+	// An order an earlier range already counted is counted once: it stays on
+	// the day the earlier range saw it, as a sequential read would have it.
+	// A customer's first order key lives in its accumulator, the others in
+	// the set, in the partial as in the merger.
+	merge := func(ci int32, key uint64, day customer.Day) {
+		g := gOf[ci]
+		ga := &m.accs[g]
+		switch {
+		case ga.firstKey == 0:
+			ga.firstKey, ga.firstKeyDay = key, day
+			return
+		case isNew[ci]: // no earlier partial can hold its orders
+			if !last {
+				m.orders.add(key, g, day)
+			}
+			return
+		case key == ga.firstKey:
+		case last:
+			if !m.orders.has(key) {
+				return
+			}
+		case m.orders.add(key, g, day):
+			return
+		}
+		ga.orders--
+		m.days[m.dayIndex(day)].Orders--
+		if m.history {
+			m.fix = append(m.fix, orderFix{g, day})
+		}
+	}
+	for i := range p.accs {
+		if pa := &p.accs[i]; pa.firstKey != 0 {
+			merge(int32(i), pa.firstKey, pa.firstKeyDay)
+		}
+	}
+	if !last || len(p.orders.slots) < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
+		for _, sl := range p.orders.slots {
+			if sl.key != 0 {
+				merge(sl.ci, sl.key, sl.day)
 			}
 		}
-		ga.lastFP = pa.lastFP
+		*p = partial{} // release the partial's maps early
+		return
+	}
+	// The last part only looks its orders up (every customer already has
+	// its first key): two goroutines find the repeats, which are then
+	// uncounted in slot order, as above.
+	slots := p.orders.slots
+	mid := len(slots) / 2
+	var dups [2][]orderSlot
+	find := func(h int, part []orderSlot) {
+		for _, sl := range part {
+			if sl.key == 0 || isNew[sl.ci] {
+				continue
+			}
+			if sl.key == m.accs[gOf[sl.ci]].firstKey || m.orders.has(sl.key) {
+				dups[h] = append(dups[h], sl)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { find(0, slots[:mid]) })
+	find(1, slots[mid:])
+	wg.Wait()
+	for _, d := range dups {
+		for _, sl := range d {
+			g := gOf[sl.ci]
+			m.accs[g].orders--
+			m.days[m.dayIndex(sl.day)].Orders--
+			if m.history {
+				m.fix = append(m.fix, orderFix{g, sl.day})
+			}
+		}
 	}
 	*p = partial{} // release the partial's maps early
 }
@@ -170,8 +257,15 @@ func (m *merger) finish(asOf time.Time, loc *time.Location, mergeSameDay, keepHi
 				h[k].Orders--
 			}
 		}
+		for g, rs := range m.refs {
+			if len(rs) > 0 && len(m.hist[g]) > 0 {
+				customer.NetDays(m.hist[g], rs)
+			}
+		}
 	}
 	set := &customer.Set{
+		Netted:       m.netted,
+		OrderIDs:     m.orderCol,
 		Channels:     channels,
 		Rows:         m.rows,
 		Transactions: m.accepted,

@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"cmp"
-	"hash/maphash"
 	"slices"
 	"time"
 
@@ -12,20 +11,18 @@ import (
 	"github.com/crmlens/crmlens/analytics/txn"
 )
 
-// orderSeed is fixed per process so all workers fingerprint order IDs alike.
-var orderSeed = maphash.MakeSeed()
-
 // acc is one customer's running aggregate within one partial. It is exactly
 // one cache line (64 bytes), because touching it is one of the two memory
 // accesses per row that miss the cache (the other is the ID lookup).
 type acc struct {
-	first, last     int64 // Unix nanoseconds of accepted purchases; valid when orders > 0
-	orders, lines   int64
-	revenue         txn.Money
-	firstFP, lastFP uint32 // order-ID fingerprints of the first and last counted line (0: none)
-	channels        uint32 // bits index partial.chanNames
-	firstDay        customer.Day
-	_               [8]byte
+	first, last   int64 // Unix nanoseconds of accepted purchases; valid when orders > 0
+	orders, lines int64
+	revenue       txn.Money
+	lastKey       uint64       // order key of the last purchase line (0: none): its next lines skip the set
+	firstKey      uint64       // the customer's first order key (0: none); kept here, not in the set,
+	channels      uint32       // bits index partial.chanNames
+	firstKeyDay   customer.Day // so that one-order customers never touch it
+
 }
 
 // partial aggregates the rows of one byte range (or one whole stream).
@@ -35,9 +32,13 @@ type partial struct {
 	source string
 	utc    bool
 
-	ids  *idTable
-	accs []acc
-	hist [][]customer.DayAmount // per customer when sh.history
+	ids    *idTable
+	accs   []acc
+	orders orderSet
+	hist   [][]customer.DayAmount // per customer when sh.history
+	// refs holds kept refund lines per customer and day when History is
+	// kept: at the end they net the purchase days they follow.
+	refs [][]customer.DayAmount
 
 	lastCust int32  // index of the previous row's customer, -1 initially
 	lastID   []byte // its ID, copied: comparing here avoids touching the table
@@ -57,6 +58,8 @@ type partial struct {
 	sink     uint32 // keeps the touch loads from being optimised away
 
 	tally    clean.Tally
+	netted   map[txn.RejectReason]int64
+	orderCol bool // a row came from a source mapping an order column
 	rows     int64
 	accepted int64
 }
@@ -104,8 +107,12 @@ func (p *partial) Record(r *input.Record) error {
 		return nil
 	}
 	p.accepted++
+	if r.HasOrder {
+		p.orderCol = true
+	}
 	q := pending{
 		hash:   p.ids.hash(r.Customer),
+		refund: r.Netted != "" || r.Amount < 0,
 		idOff:  uint32(len(p.batchIDs)),
 		idLen:  uint32(len(r.Customer)),
 		t:      r.Time.UnixNano(),
@@ -117,8 +124,17 @@ func (p *partial) Record(r *input.Record) error {
 	if len(r.Channel) > 0 {
 		q.ch = int8(min(p.channel(r.Channel), 127))
 	}
-	if len(r.Order) > 0 {
-		q.fp = uint32(maphash.Bytes(orderSeed, r.Order)) | 1 // never 0: 0 means "no order ID"
+	if q.refund {
+		reason := r.Netted
+		if reason == "" {
+			reason = txn.RejectRefund
+		}
+		if p.netted == nil {
+			p.netted = map[txn.RejectReason]int64{}
+		}
+		p.netted[reason]++
+	} else if len(r.Order) > 0 {
+		q.key = orderKey(q.hash, r.Order)
 	}
 	p.batch = append(p.batch, q)
 	if len(p.batch) == batchSize {
@@ -141,8 +157,9 @@ type pending struct {
 	t            int64  // Unix nanoseconds
 	amount       txn.Money
 	day          customer.Day
-	fp           uint32 // order-ID fingerprint, 0 when none
+	key          uint64 // order key, 0 when none
 	ch           int8   // channel index, -1 when none
+	refund       bool   // a kept refund, cancellation or return line
 }
 
 // flush folds the queued rows into the accumulators, in arrival order.
@@ -159,8 +176,12 @@ func (p *partial) flush() {
 		q := &p.batch[i]
 		cis = append(cis, p.intern(p.batchIDs[q.idOff:q.idOff+q.idLen], q.hash))
 	}
-	for _, ci := range cis {
-		sink += p.accs[ci].firstFP
+	for i, ci := range cis {
+		a := &p.accs[ci]
+		sink += a.channels
+		if k := p.batch[i].key; k != 0 && k != a.lastKey && a.firstKey != 0 && k != a.firstKey {
+			sink += p.orders.touch(k)
+		}
 	}
 	p.sink += sink
 	for i := range p.batch {
@@ -178,16 +199,33 @@ func (p *partial) fold(ci int32, q *pending) {
 	a.lines++
 	a.revenue += q.amount
 	p.days[di].Revenue += q.amount
-	if q.amount < 0 {
-		return // a kept refund nets revenue only
+	if q.refund {
+		// A kept refund nets revenue only; with History it nets the
+		// purchase day it follows (see merger.finish).
+		if p.keepRefs() {
+			p.refs[ci] = append(p.refs[ci], customer.DayAmount{Day: q.day, Amount: q.amount})
+		}
+		return
 	}
 	if q.ch >= 0 && q.ch < 32 {
 		a.channels |= 1 << q.ch
 	}
-	newOrder := q.fp == 0 || q.fp != a.lastFP || a.orders == 0
+	// Distinct orders: a line starts an order unless its order was seen
+	// before for this customer; consecutive lines of one order skip the set.
+	newOrder := true
+	switch {
+	case q.key == 0: // no order ID: an order of its own
+	case q.key == a.lastKey:
+		newOrder = false
+	case a.firstKey == 0:
+		a.firstKey, a.firstKeyDay = q.key, q.day
+	case q.key == a.firstKey:
+		newOrder = false
+	default:
+		newOrder = p.orders.add(q.key, ci, q.day)
+	}
 	if a.orders == 0 {
 		a.first, a.last = q.t, q.t
-		a.firstFP, a.firstDay = q.fp, q.day
 	} else {
 		a.first = min(a.first, q.t)
 		a.last = max(a.last, q.t)
@@ -196,7 +234,7 @@ func (p *partial) fold(ci int32, q *pending) {
 		a.orders++
 		p.days[di].Orders++
 	}
-	a.lastFP = q.fp
+	a.lastKey = q.key
 	if p.sh.history {
 		p.addHistory(ci, q.day, q.amount, newOrder)
 	}
@@ -213,10 +251,16 @@ func (p *partial) intern(id []byte, hash uint64) int32 {
 		if p.sh.history {
 			p.hist = append(p.hist, nil)
 		}
+		if p.keepRefs() {
+			p.refs = append(p.refs, nil)
+		}
 	}
 	p.lastCust = ci
 	return ci
 }
+
+// keepRefs says whether refund lines are kept per customer and day.
+func (p *partial) keepRefs() bool { return p.sh.keepHistory }
 
 func (p *partial) channel(name []byte) int {
 	if p.lastChan >= 0 && p.chanNames[p.lastChan] == string(name) {

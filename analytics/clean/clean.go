@@ -18,8 +18,15 @@
 //     are kept (a zero-price gift is still a purchase occasion).
 //  4. nonPositiveAmount: the amount is zero although the source maps a gift
 //     column and the row is not flagged as a gift — a price is missing.
-//  5. refund: the amount is negative and Refunds is "drop" (the default).
-//     With Refunds "net" the row is kept and nets the customer's revenue.
+//  5. cancellation, return, refund: a line whose order ID starts with
+//     CancellationPrefix is a cancellation; else one with a negative quantity
+//     (sources mapping quantity) is a return; else a negative amount is a
+//     refund. With Refunds "drop" they are refused under that reason. With
+//     Refunds "net" (the default, see Defaults) they are kept with a negative
+//     amount (the absolute value of the line amount, negated, so a
+//     cancellation exported with positive amounts still nets) and
+//     Record.Netted names the reason: they net revenue and never count as an
+//     order.
 //  6. belowMinAmount: 0 < amount < MinAmount.
 //  7. aboveMaxAmount: amount > MaxAmount (outliers such as test orders or
 //     wholesale lines), when MaxAmount is set.
@@ -48,9 +55,18 @@ import (
 
 // Refund policies.
 const (
-	RefundDrop = "drop" // negative rows are rejected with reason refund (default)
-	RefundNet  = "net"  // negative rows are kept and net revenue
+	RefundDrop = "drop" // refunds, cancellations and returns are rejected (also when Refunds is "")
+	RefundNet  = "net"  // they are kept and net revenue (the default, see Defaults)
 )
+
+// Defaults are the cleaning rules of every entry point that does not set
+// them: `crmlens analyze` flags and the SegmentationModel CRD's
+// cleaning defaults (kubebuilder markers, checked against this by a test)
+// are both this. Gift and zero-price rows are dropped, repeated order lines
+// are dropped, refunds are netted.
+func Defaults() Rules {
+	return Rules{DropGifts: true, DedupeOrders: true, Refunds: RefundNet}
+}
 
 // Rules are the declared cleaning rules of one analysis.
 type Rules struct {
@@ -65,6 +81,9 @@ type Rules struct {
 	// day as one purchase: Customer.Orders becomes the number of distinct
 	// purchase days (frequency as the BG/NBD literature defines it).
 	MergeSameDay bool
+	// CancellationPrefix, when set, marks lines whose order ID starts with it
+	// as cancellations (e.g. "C" for invoices C536379); they follow Refunds.
+	CancellationPrefix string
 }
 
 // Validate reports the first rule that makes no sense.
@@ -142,8 +161,30 @@ func (c *Cleaner) Check(r *input.Record) (reason txn.RejectReason, detail string
 	} else if r.Amount == 0 {
 		return txn.RejectNonPositive, "zero amount on a row not flagged as gift"
 	}
-	if r.Amount < 0 && c.rules.Refunds != RefundNet {
-		return txn.RejectRefund, "negative amount"
+	switch {
+	case c.rules.CancellationPrefix != "" && len(r.Order) >= len(c.rules.CancellationPrefix) &&
+		string(r.Order[:len(c.rules.CancellationPrefix)]) == c.rules.CancellationPrefix:
+		r.Netted = txn.RejectCancellation
+	case r.HasQuantity && r.Quantity < 0:
+		r.Netted = txn.RejectReturn
+	case r.Amount < 0:
+		r.Netted = txn.RejectRefund
+	}
+	if r.Netted != "" {
+		if c.rules.Refunds != RefundNet {
+			reason := r.Netted
+			r.Netted = ""
+			switch reason {
+			case txn.RejectCancellation:
+				return reason, "order ID has the cancellation prefix"
+			case txn.RejectReturn:
+				return reason, "negative quantity"
+			}
+			return reason, "negative amount"
+		}
+		if r.Amount > 0 {
+			r.Amount = -r.Amount
+		}
 	}
 	if c.rules.MinAmount > 0 && r.Amount > 0 && r.Amount < c.rules.MinAmount {
 		return txn.RejectBelowMinimum, "amount below the minimum"

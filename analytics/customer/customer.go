@@ -5,6 +5,8 @@
 package customer
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -26,7 +28,7 @@ func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 // buy-till-you-die literature requires.
 type DayAmount struct {
 	Day    Day
-	Amount txn.Money // net amount bought that day
+	Amount txn.Money // net amount of that day: purchases, plus kept refunds up to the next purchase day (refunds before the first purchase net the first day)
 	Orders int32     // distinct orders that day
 }
 
@@ -35,9 +37,9 @@ type Customer struct {
 	ID       string
 	First    time.Time // first accepted purchase
 	Last     time.Time // last accepted purchase
-	Orders   int64     // orders as package aggregate counts them (changes of order ID between the customer's lines; lines without order ID each count; purchase days with MergeSameDay)
+	Orders   int64     // distinct order IDs of the customer's purchase lines, plus one per purchase line without an order ID; purchase days with MergeSameDay
 	Lines    int64     // accepted transaction lines
-	Revenue  txn.Money // sum of accepted amounts
+	Revenue  txn.Money // sum of accepted amounts: net of kept refunds, cancellations and returns
 	Channels uint32    // bit i set when the customer bought in Set.Channels[i]
 	// History holds one entry per purchase day, ascending, when the build was
 	// asked to keep it (CLV, lifecycle transitions, cohorts, VIP baselines).
@@ -71,6 +73,13 @@ type Set struct {
 	Rejected     map[txn.RejectReason]int64 // rejected rows by reason
 	Samples      []txn.RejectSample         // first few rejected rows per reason
 	Daily        []DailyRevenue             // revenue per calendar day, ascending
+	// Netted counts kept refund lines by reason (refund, cancellation,
+	// return) when refunds are netted.
+	Netted map[txn.RejectReason]int64
+	// OrderIDs is true when a source maps an order column: orders are then
+	// distinct order IDs (lines without one count one each); false, every
+	// purchase line is an order (or every purchase day with MergeSameDay).
+	OrderIDs bool
 	// SummaryEnd is the calibration end day of every Customer.Summary; nil
 	// when the set carries none.
 	SummaryEnd *Day
@@ -81,4 +90,18 @@ type DailyRevenue struct {
 	Day     Day
 	Revenue txn.Money
 	Orders  int64
+}
+
+// NetDays adds each kept refund to the customer's latest purchase day on or
+// before the refund's day, or to the first purchase day when the refund came
+// before any: History then carries net spend (its days sum to the customer's
+// revenue) while its days stay purchase days. h is sorted by day.
+func NetDays(h []DayAmount, refunds []DayAmount) {
+	for _, r := range refunds {
+		k, found := slices.BinarySearchFunc(h, r.Day, func(e DayAmount, d Day) int { return cmp.Compare(e.Day, d) })
+		if !found {
+			k = max(k-1, 0)
+		}
+		h[k].Amount += r.Amount
+	}
 }

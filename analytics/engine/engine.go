@@ -267,6 +267,27 @@ func fillInput(doc *result.Document, cfg *Config, set *customer.Set) {
 	if set.Samples != nil {
 		doc.Input.RejectSamples = append(doc.Input.RejectSamples, set.Samples...)
 	}
+	for k, v := range set.Netted {
+		if v > 0 {
+			if doc.Input.Netted == nil {
+				doc.Input.Netted = map[txn.RejectReason]int64{}
+			}
+			doc.Input.Netted[k] = v
+		}
+	}
+	switch {
+	case cfg.Rules.MergeSameDay:
+		doc.Input.OrderUnit = result.OrderUnitDay
+	case set.OrderIDs:
+		doc.Input.OrderUnit = result.OrderUnitOrder
+	default:
+		doc.Input.OrderUnit = result.OrderUnitLine
+	}
+	for i := range set.Customers {
+		if set.Customers[i].Revenue <= 0 {
+			doc.Input.NonPositiveNetCustomers++
+		}
+	}
 }
 
 func writeRows(ctx context.Context, cs []customer.Customer, asOf time.Time, fill func(int, *result.Row), w result.CustomerWriter) error {

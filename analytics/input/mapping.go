@@ -37,24 +37,28 @@ func ParseColumn(s string) Column {
 	return Column{Name: s}
 }
 
-// Mapping says which input column holds each transaction field. Customer, Time
-// and Amount are required; the others are optional.
+// Mapping says which input column holds each transaction field. Customer and
+// Time are required, and either Amount (the line amount) or Price with
+// Quantity (the line amount is quantity × unit price, computed exactly); the
+// others are optional.
 type Mapping struct {
 	Customer, Order, Time, Amount        Column
 	Channel, Category, Product, Quantity Column
 	Gift                                 Column
+	Price                                Column // unit price; needs Quantity, excludes Amount
 }
 
 // mappingKeys are the field names accepted by ParseMapping, in Mapping order.
-var mappingKeys = []string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift"}
+var mappingKeys = []string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift", "price"}
 
 func (m *Mapping) fields() []*Column {
-	return []*Column{&m.Customer, &m.Order, &m.Time, &m.Amount, &m.Channel, &m.Category, &m.Product, &m.Quantity, &m.Gift}
+	return []*Column{&m.Customer, &m.Order, &m.Time, &m.Amount, &m.Channel, &m.Category, &m.Product, &m.Quantity, &m.Gift, &m.Price}
 }
 
 // ParseMapping reads "customer=COL,order=COL,time=COL,amount=COL,..." where COL
 // is a header name or a 1-based index. Keys are customer, order, time, amount,
-// channel, category, product, quantity and gift.
+// channel, category, product, quantity, gift and price (unit price: the line
+// amount is quantity × price; it needs quantity and excludes amount).
 func ParseMapping(s string) (Mapping, error) {
 	var m Mapping
 	if strings.TrimSpace(s) == "" {
@@ -78,7 +82,21 @@ func ParseMapping(s string) (Mapping, error) {
 		seen[k] = true
 		*fs[i] = ParseColumn(v)
 	}
+	if err := m.check(); err != nil {
+		return Mapping{}, err
+	}
 	return m, nil
+}
+
+// check refuses a price mapped with amount, or without quantity.
+func (m Mapping) check() error {
+	if m.Price.IsSet() && m.Amount.IsSet() {
+		return fmt.Errorf("mapping: amount and price are both mapped: map amount (the line amount) or price with quantity (amount = quantity × price), not both")
+	}
+	if m.Price.IsSet() && !m.Quantity.IsSet() {
+		return fmt.Errorf("mapping: price needs quantity (amount = quantity × price): add quantity=COL")
+	}
+	return nil
 }
 
 // String renders the mapping in ParseMapping's syntax.
@@ -99,16 +117,17 @@ var defaultNames = [][]string{
 	{"customer_id", "customer", "customerid", "client_id"},
 	{"order_id", "order", "orderid", "invoice", "invoiceno"},
 	{"timestamp", "time", "date", "order_date", "invoicedate"},
-	{"amount", "revenue", "total", "price"},
+	{"amount", "revenue", "total", "line_amount", "line_total"},
 	{"channel"},
 	{"category"},
 	{"product", "product_id", "sku", "stockcode"},
 	{"quantity", "qty"},
 	{"gift"},
+	{"unitprice", "unit_price", "price"},
 }
 
 // fieldIndex is the resolved, 0-based column position of each field (-1 = unmapped).
-type fieldIndex [9]int
+type fieldIndex [10]int
 
 const (
 	fCustomer = iota
@@ -120,12 +139,21 @@ const (
 	fProduct
 	fQuantity
 	fGift
+	fPrice
 )
 
 // resolve turns the mapping into 0-based positions using the header (nil when
-// the source has none). Unset fields fall back to defaultNames when a header exists.
+// the source has none). Unset fields fall back to defaultNames when a header
+// exists. A unit-price column (mapped, or found by name) is the price of
+// quantity × price when a quantity column exists and no amount is mapped or
+// found; without quantity a column found by a price name is the line amount
+// (one item per line), never with one: UnitPrice next to Quantity is not
+// the line amount.
 func (m Mapping) resolve(header []string) (fieldIndex, error) {
 	var idx fieldIndex
+	if err := m.check(); err != nil {
+		return idx, err
+	}
 	norm := make([]string, len(header))
 	for i, h := range header {
 		norm[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
@@ -156,8 +184,24 @@ func (m Mapping) resolve(header []string) (fieldIndex, error) {
 			}
 		}
 	}
+	switch {
+	case idx[fAmount] >= 0:
+		idx[fPrice] = -1 // a line amount wins over a price found by name
+	case idx[fPrice] >= 0 && idx[fQuantity] < 0:
+		if m.Price.IsSet() {
+			return idx, fmt.Errorf("column price=%s needs quantity (amount = quantity × price): map quantity=COL", m.Price)
+		}
+		// A "price" column without quantities: one item per line.
+		idx[fAmount], idx[fPrice] = idx[fPrice], -1
+	}
 	for _, f := range []int{fCustomer, fTime, fAmount} {
+		if f == fAmount && idx[fPrice] >= 0 {
+			continue // amount = quantity × price
+		}
 		if idx[f] < 0 {
+			if f == fAmount {
+				return idx, fmt.Errorf("column amount is not mapped (use amount=COL for the line amount, or quantity=COL,price=COL for amount = quantity × unit price)")
+			}
 			return idx, fmt.Errorf("column %s is not mapped (use %s=NAME or %s=INDEX)", mappingKeys[f], mappingKeys[f], mappingKeys[f])
 		}
 	}

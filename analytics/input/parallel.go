@@ -51,6 +51,7 @@ func ReadParallel(ctx context.Context, src Source, n int, newHandler func() Hand
 	if err := src.Options.Validate(); err != nil {
 		return nil, fmt.Errorf("source %s: %w", src.Name, err)
 	}
+	src.Options.Format = DetectFormat(src)
 	if src.Options.Format == "parquet" {
 		parts, err := parquetParts(ctx, src, n, newHandler)
 		if err != nil || parts != nil {

@@ -72,7 +72,7 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 	// one row parser serves CSV and Parquet alike; typed time/amount columns
 	// bypass the text parsers.
 	text := make([][]byte, len(cols))
-	var scratch [9][]byte
+	var scratch [10][]byte
 	var line int64
 	rows := make([]parquet.Row, 512)
 	groups := f.RowGroups()
@@ -94,9 +94,9 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 					text[i] = nil
 				}
 				var typedTime *time.Time
-				var typedAmount *txn.Money
+				var typedAmount, typedPrice *txn.Money
 				var tt time.Time
-				var ta txn.Money
+				var ta, tp txn.Money
 				detail := ""
 				for _, v := range row {
 					ci := v.Column()
@@ -118,6 +118,12 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 							detail = p.errDetail(fAmount, err)
 						}
 						ta, typedAmount = a, &ta
+					case fi == fPrice && v.Kind() != parquet.ByteArray:
+						a, err := parquetAmount(v, lt)
+						if err != nil {
+							detail = p.errDetail(fPrice, err)
+						}
+						tp, typedPrice = a, &tp
 					default:
 						scratch[fi] = appendValue(scratch[fi][:0], v)
 						text[ci] = scratch[fi]
@@ -127,7 +133,7 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 					h.Reject(line, txn.RejectMalformed, detail)
 					continue
 				}
-				rec, detail := parseParquetRow(p, text, line, typedTime, typedAmount)
+				rec, detail := parseParquetRow(p, text, line, typedTime, typedAmount, typedPrice)
 				if detail != "" {
 					h.Reject(line, txn.RejectMalformed, detail)
 					continue
@@ -151,7 +157,7 @@ func readParquetGroups(ctx context.Context, src Source, h Handler, lo, hi int) e
 }
 
 // parseParquetRow runs the text row parser with typed time/amount substituted.
-func parseParquetRow(p *rowParser, text [][]byte, line int64, t *time.Time, a *txn.Money) (*Record, string) {
+func parseParquetRow(p *rowParser, text [][]byte, line int64, t *time.Time, a, price *txn.Money) (*Record, string) {
 	const placeholderTime, placeholderAmount = "1970-01-01", "0"
 	layout := p.tp.Layout
 	if t != nil {
@@ -163,6 +169,9 @@ func parseParquetRow(p *rowParser, text [][]byte, line int64, t *time.Time, a *t
 	if a != nil {
 		text[p.idx[fAmount]] = []byte(placeholderAmount)
 	}
+	if price != nil {
+		text[p.idx[fPrice]] = []byte(placeholderAmount)
+	}
 	rec, detail := p.parse(text, line)
 	p.tp.Layout = layout
 	if rec != nil {
@@ -171,6 +180,13 @@ func parseParquetRow(p *rowParser, text [][]byte, line int64, t *time.Time, a *t
 		}
 		if a != nil {
 			rec.Amount = *a
+		}
+		if price != nil {
+			amt, err := LineAmount(*price, rec.Quantity)
+			if err != nil {
+				return nil, p.errDetail(fPrice, err)
+			}
+			rec.Amount = amt
 		}
 	}
 	return rec, detail

@@ -26,6 +26,8 @@ func Read(ctx context.Context, src Source, h Handler) error {
 	if err := src.Options.Validate(); err != nil {
 		return fmt.Errorf("source %s: %w", src.Name, err)
 	}
+	declared := src.Options.Format
+	src.Options.Format = DetectFormat(src)
 	if src.Options.Format == "parquet" {
 		if err := readParquet(ctx, src, h); err != nil {
 			return fmt.Errorf("source %s: %w", src.Name, err)
@@ -40,7 +42,27 @@ func Read(ctx context.Context, src Source, h Handler) error {
 		return fmt.Errorf("source %s: open: %w", src.Name, err)
 	}
 	defer rc.Close()
-	r, err := maybeGunzip(rc, src.Options.Gzip)
+	var in io.Reader = rc
+	if declared == "" && src.OpenAt == nil {
+		// A stream (HTTP body, object) without a declared format: Parquet is
+		// recognised by its magic bytes and read from memory (it needs its
+		// footer first).
+		br := bufio.NewReaderSize(rc, 64<<10)
+		if magic, _ := br.Peek(4); string(magic) == "PAR1" {
+			data, err := io.ReadAll(br)
+			if err != nil {
+				return fmt.Errorf("source %s: read: %w", src.Name, err)
+			}
+			pq := BytesSource(src.Name, data, src.Options, src.Channel)
+			pq.Options.Format = "parquet"
+			if err := readParquet(ctx, pq, h); err != nil {
+				return fmt.Errorf("source %s: %w", src.Name, err)
+			}
+			return nil
+		}
+		in = br
+	}
+	r, err := maybeGunzip(in, src.Options.Gzip)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", src.Name, err)
 	}

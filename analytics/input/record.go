@@ -25,6 +25,12 @@ type Record struct {
 	// HasOrder and HasGift say whether the source maps those columns, so that
 	// cleaning can tell "no order column" from "empty order ID".
 	HasOrder, HasGift bool
+	// HasQuantity says whether the source maps a quantity column (a negative
+	// quantity is a return only then).
+	HasQuantity bool
+	// Netted is set by cleaning on a kept refund, cancellation or return line
+	// (its Amount then negative): the reason it would have been dropped for.
+	Netted txn.RejectReason
 }
 
 // Transaction copies the record into t (allocating its strings).

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -15,7 +16,7 @@ type rowParser struct {
 	thou    byte
 	channel []byte
 	rec     Record
-	detail  [9]map[string]string // cached detail strings per column and error
+	detail  [10]map[string]string // cached detail strings per column and error
 }
 
 func newRowParser(src *Source, idx fieldIndex) *rowParser {
@@ -33,6 +34,7 @@ func newRowParser(src *Source, idx fieldIndex) *rowParser {
 	p.rec.Source = src.Name
 	p.rec.HasOrder = idx[fOrder] >= 0
 	p.rec.HasGift = idx[fGift] >= 0
+	p.rec.HasQuantity = idx[fQuantity] >= 0
 	return p
 }
 
@@ -62,6 +64,7 @@ func (p *rowParser) errDetail(f int, err error) string {
 func (p *rowParser) parse(fields [][]byte, line int64) (*Record, string) {
 	r := &p.rec
 	r.Line = line
+	r.Netted = ""
 	if len(fields) < p.need {
 		return nil, "row has " + strconv.Itoa(len(fields)) + " columns, need " + strconv.Itoa(p.need)
 	}
@@ -71,8 +74,12 @@ func (p *rowParser) parse(fields [][]byte, line int64) (*Record, string) {
 	if r.Time, err = p.tp.Parse(fields[p.idx[fTime]]); err != nil {
 		return nil, p.errDetail(fTime, err)
 	}
-	if r.Amount, err = ParseAmount(fields[p.idx[fAmount]], p.dec, p.thou); err != nil {
-		return nil, p.errDetail(fAmount, err)
+	if p.idx[fAmount] >= 0 {
+		if r.Amount, err = ParseAmount(fields[p.idx[fAmount]], p.dec, p.thou); err != nil {
+			return nil, p.errDetail(fAmount, err)
+		}
+	} else if r.Amount, err = ParseAmount(fields[p.idx[fPrice]], p.dec, p.thou); err != nil {
+		return nil, p.errDetail(fPrice, err)
 	}
 	r.Channel = p.field(fields, fChannel)
 	if len(r.Channel) == 0 {
@@ -85,6 +92,13 @@ func (p *rowParser) parse(fields [][]byte, line int64) (*Record, string) {
 		if r.Quantity, err = parseInt(q); err != nil {
 			return nil, p.errDetail(fQuantity, err)
 		}
+	} else if p.idx[fPrice] >= 0 {
+		return nil, p.errDetail(fQuantity, errQuantityEmpty)
+	}
+	if p.idx[fPrice] >= 0 {
+		if r.Amount, err = LineAmount(r.Amount, r.Quantity); err != nil {
+			return nil, p.errDetail(fPrice, err)
+		}
 	}
 	r.Gift = false
 	if g := p.field(fields, fGift); len(g) > 0 {
@@ -93,6 +107,20 @@ func (p *rowParser) parse(fields [][]byte, line int64) (*Record, string) {
 		}
 	}
 	return r, ""
+}
+
+// LineAmount is quantity × unit price, exact in Money's four decimals; an
+// error when the product does not fit.
+func LineAmount(price txn.Money, quantity int) (txn.Money, error) {
+	if quantity == 0 || price == 0 {
+		return 0, nil
+	}
+	q := int64(quantity)
+	v := int64(price) * q
+	if v/q != int64(price) || (q == -1 && int64(price) == math.MinInt64) {
+		return 0, errAmountOverflow
+	}
+	return txn.Money(v), nil
 }
 
 // parseError is a constant error for field parsers.
@@ -104,6 +132,8 @@ func (e parseError) Error() string { return string(e) }
 const (
 	errInt  = parseError("invalid integer")
 	errFlag = parseError("invalid flag (want true/false, yes/no, 1/0)")
+	// errQuantityEmpty: with price mapped, the quantity makes the amount.
+	errQuantityEmpty = parseError("empty (amount = quantity × price needs it)")
 )
 
 func parseInt(b []byte) (int, error) {

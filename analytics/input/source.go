@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -13,7 +14,7 @@ import (
 // CSV file with a header, auto-detected timestamps in UTC and '.' as the decimal
 // separator.
 type Options struct {
-	Format string // "csv" (default) or "parquet"
+	Format string // "csv" or "parquet"; "" detects it (see DetectFormat)
 	// Delimiter is one byte other than CR, LF, NUL and '"' (such as
 	// ",", ";", "|", "\t"), "tab", or "whitespace" (runs of spaces/tabs; also
 	// " "); default ",".
@@ -171,3 +172,28 @@ func ReaderSource(name string, open func() (io.ReadCloser, error), opts Options,
 
 // errNoOpen is returned for a Source without an Open function.
 var errNoOpen = errors.New("source has no Open function")
+
+// DetectFormat names the format of a source whose Options.Format is empty:
+// "parquet" when its name ends in .parquet or its data starts with Parquet's
+// magic bytes "PAR1" (sources with random access only: a stream is not
+// consumed to look), else "csv" (gzip-compressed CSV is detected when read).
+// A declared format is returned as is.
+func DetectFormat(src Source) string {
+	if src.Options.Format != "" {
+		return src.Options.Format
+	}
+	if strings.HasSuffix(strings.ToLower(src.Name), ".parquet") {
+		return "parquet"
+	}
+	if src.OpenAt != nil {
+		if ra, err := src.OpenAt(); err == nil {
+			var magic [4]byte
+			n, _ := ra.ReadAt(magic[:], 0)
+			ra.Close()
+			if n == 4 && string(magic[:]) == "PAR1" {
+				return "parquet"
+			}
+		}
+	}
+	return "csv"
+}

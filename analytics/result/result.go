@@ -89,7 +89,25 @@ type Input struct {
 	// Rejected counts refused rows by reason (keys are txn.RejectReason values).
 	Rejected      map[txn.RejectReason]int64 `json:"rejected"`
 	RejectSamples []txn.RejectSample         `json:"rejectSamples"`
+	// Netted counts accepted refund lines by kind (refund, cancellation,
+	// return) when refunds are netted; absent when there were none.
+	Netted map[txn.RejectReason]int64 `json:"netted,omitempty"`
+	// OrderUnit says what one order is: "order" (a distinct order ID of the
+	// customer; a line without one is an order of its own), "line" (no
+	// order column: every purchase line) or "day" (merge-same-day: a
+	// purchase day).
+	OrderUnit string `json:"orderUnit"`
+	// NonPositiveNetCustomers counts customers whose net spend (refunds
+	// netted) is zero or less; CLV leaves them out of the Gamma-Gamma fit.
+	NonPositiveNetCustomers int64 `json:"nonPositiveNetCustomers"`
 }
+
+// Order units (Input.OrderUnit).
+const (
+	OrderUnitOrder = "order"
+	OrderUnitLine  = "line"
+	OrderUnitDay   = "day"
+)
 
 // Source names one input of the run.
 type Source struct {

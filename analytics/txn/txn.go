@@ -59,7 +59,9 @@ const (
 	RejectNonPositive     RejectReason = "nonPositiveAmount"
 	RejectGift            RejectReason = "gift"           // gift flag set or zero price, when gifts are dropped
 	RejectDuplicate       RejectReason = "duplicateOrder" // same order line seen before
-	RejectRefund          RejectReason = "refund"         // refund / cancellation rows
+	RejectRefund          RejectReason = "refund"         // negative-amount rows (refunds) when refunds are dropped
+	RejectCancellation    RejectReason = "cancellation"   // lines of a cancellation (order ID with the cancellation prefix) when refunds are dropped
+	RejectReturn          RejectReason = "return"         // negative-quantity lines (returns) when refunds are dropped
 	RejectOutOfWindow     RejectReason = "outOfWindow"    // before the window start or after as-of
 	RejectBelowMinimum    RejectReason = "belowMinAmount" // amount under the declared minimum
 	RejectAboveMaximum    RejectReason = "aboveMaxAmount" // amount over the declared maximum (an outlier)

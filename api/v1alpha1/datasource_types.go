@@ -515,6 +515,8 @@ type SchemaMapping struct {
 }
 
 // TransactionColumns maps the columns of order lines.
+// +kubebuilder:validation:XValidation:rule="has(self.amount) != has(self.unitPrice)",message="set exactly one of amount (the line amount) and unitPrice (with quantity: amount = quantity × unitPrice)"
+// +kubebuilder:validation:XValidation:rule="!has(self.unitPrice) || has(self.quantity)",message="unitPrice needs quantity: the line amount is quantity × unitPrice",fieldPath=".unitPrice"
 type TransactionColumns struct {
 	// customerID is the column holding the customer ID.
 	// +required
@@ -527,9 +529,15 @@ type TransactionColumns struct {
 	// +required
 	Timestamp ColumnName `json:"timestamp"`
 	// amount is the column holding the line amount; negative amounts are
-	// refunds.
-	// +required
-	Amount ColumnName `json:"amount"`
+	// refunds. Set amount or unitPrice, not both.
+	// +optional
+	Amount ColumnName `json:"amount,omitempty"`
+	// unitPrice is the column holding the unit price, for order-line
+	// exports without a line amount: the amount is quantity × unitPrice,
+	// computed exactly as a decimal (in SQL for a postgres source). Needs
+	// quantity; excludes amount.
+	// +optional
+	UnitPrice ColumnName `json:"unitPrice,omitempty"`
 	// channel is the column holding the sales channel (web, store, app...).
 	// +optional
 	Channel ColumnName `json:"channel,omitempty"`
@@ -539,7 +547,8 @@ type TransactionColumns struct {
 	// product is the column holding the product ID or name.
 	// +optional
 	Product ColumnName `json:"product,omitempty"`
-	// quantity is the column holding the number of items.
+	// quantity is the column holding the number of items; a negative
+	// quantity is a return (it follows the model's cleaning.refunds rule).
 	// +optional
 	Quantity ColumnName `json:"quantity,omitempty"`
 	// gift is the column holding a gift flag (true/false, 1/0, yes/no).

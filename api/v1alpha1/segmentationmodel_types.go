@@ -53,8 +53,10 @@ type CleaningRules struct {
 	// +kubebuilder:default=true
 	DedupeOrders *bool `json:"dedupeOrders,omitempty"`
 
-	// refunds says what happens to negative amounts: Net (subtract from the
-	// customer's value, the default) or Drop (reject with reason "refund").
+	// refunds says what happens to negative amounts (refunds), negative
+	// quantities (returns) and cancellations (see cancellationPrefix): Net
+	// (subtract from the customer's value, the default; never an order) or
+	// Drop (reject with reason "refund", "return" or "cancellation").
 	// +optional
 	// +kubebuilder:default=Net
 	Refunds RefundPolicy `json:"refunds,omitempty"`
@@ -76,6 +78,16 @@ type CleaningRules struct {
 	// in the source's time zone. CLV always works on purchase days.
 	// +optional
 	MergeSameDay bool `json:"mergeSameDay,omitempty"`
+
+	// cancellationPrefix marks cancellations: a line whose order ID starts
+	// with it (e.g. "C" for invoice C536379) is a cancellation and follows
+	// refunds (Net: subtracted from the customer's value and never counted
+	// as an order; Drop: rejected with reason "cancellation"). Needs
+	// schema.transactions.orderID on the sources to have an effect.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=16
+	CancellationPrefix string `json:"cancellationPrefix,omitempty"`
 }
 
 // MethodType names a segmentation method.

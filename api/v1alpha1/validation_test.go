@@ -27,6 +27,17 @@ http:
 schema:
   transactions: {customerID: customer, timestamp: ts, amount: amount}
 `
+	baseLineItemSource = `
+http:
+  url: https://data.example.com/lines.csv
+schema:
+  transactions: {customerID: CustomerID, orderID: InvoiceNo, timestamp: InvoiceDate, quantity: Quantity, unitPrice: UnitPrice}
+`
+	baseLineItemModel = `
+sources: [{name: shop}]
+method: {type: RFM}
+cleaning: {cancellationPrefix: C, refunds: Net}
+`
 	basePostgresSource = `
 postgres:
   secretRef: {name: warehouse}
@@ -95,7 +106,9 @@ func TestBaseSpecsAreValid(t *testing.T) {
 		{"DataSource", baseHTTPSource},
 		{"DataSource", basePostgresSource},
 		{"DataSource", baseObjectStoreSource},
+		{"DataSource", baseLineItemSource},
 		{"SegmentationModel", baseModel},
+		{"SegmentationModel", baseLineItemModel},
 		{"ReportSchedule", baseSchedule},
 	} {
 		u := newObject(t, c.kind, c.base, "")
@@ -144,7 +157,9 @@ var invalidCases = []struct {
 	{"csv options with sample", "DataSource", baseDataSource, `csv: {delimiter: ";"}`, "spec.csv", "csv options apply only to"},
 	{"csv options with parquet", "DataSource", baseObjectStoreSource, `{objectStore: {format: parquet}, csv: {header: false}}`, "spec.csv", "csv options apply only to"},
 	{"csv two-character delimiter", "DataSource", baseHTTPSource, `csv: {delimiter: ";;"}`, "spec.csv.delimiter", "should match"},
-	{"schema without amount", "DataSource", baseHTTPSource, `schema: {transactions: {amount: null}}`, "spec.schema.transactions.amount", "Required value"},
+	{"schema without amount", "DataSource", baseHTTPSource, `schema: {transactions: {amount: null}}`, "spec.schema.transactions", "set exactly one of amount"},
+	{"schema with amount and unitPrice", "DataSource", baseHTTPSource, `schema: {transactions: {unitPrice: price, quantity: qty}}`, "spec.schema.transactions", "set exactly one of amount"},
+	{"schema unitPrice without quantity", "DataSource", baseHTTPSource, `schema: {transactions: {amount: null, unitPrice: price}}`, "spec.schema.transactions.unitPrice", "unitPrice needs quantity"},
 	{"schema block does not match content", "DataSource", baseHTTPSource, `content: Customers`, "spec.schema", "schema.customers is required when content is Customers"},
 	{"customers content without its block", "DataSource", baseHTTPSource, `{content: Campaigns, schema: {transactions: null, customers: {customerID: c}}}`, "spec.schema", "schema.campaigns is required when content is Campaigns"},
 	{"transactions content without its block", "DataSource", baseHTTPSource, `schema: {transactions: null, customers: {customerID: c}}`, "spec.schema", "schema.transactions is required when content is Transactions"},
@@ -184,6 +199,7 @@ var invalidCases = []struct {
 	{"cleaning negative minimum", "SegmentationModel", baseModel, `cleaning: {minAmount: "-1"}`, "spec.cleaning.minAmount", "should match"},
 	{"cleaning minimum above maximum", "SegmentationModel", baseModel, `cleaning: {minAmount: "100", maxAmount: "10"}`, "spec.cleaning.minAmount", "must not exceed maxAmount"},
 	{"cleaning unknown refund policy", "SegmentationModel", baseModel, `cleaning: {refunds: Ignore}`, "spec.cleaning.refunds", "Unsupported value"},
+	{"cleaning empty cancellation prefix", "SegmentationModel", baseModel, `cleaning: {cancellationPrefix: ""}`, "spec.cleaning.cancellationPrefix", "at least 1 chars long"},
 	{"store with two backends", "SegmentationModel", baseModel, `output: {store: {postgres: {dataSourceRef: {name: wh}, table: seg}, objectStore: {bucket: crm-out}}}`, "spec.output.store", "exactly one of postgres or objectStore"},
 	{"postgres store without connection", "SegmentationModel", baseModel, `output: {store: {postgres: {table: seg}}}`, "spec.output.store.postgres", "exactly one of dataSourceRef or connection"},
 	{"objectStore sink keepRuns zero", "SegmentationModel", baseModel, `output: {store: {objectStore: {bucket: crm-out, keepRuns: 0}}}`, "spec.output.store.objectStore.keepRuns", "greater than or equal to 1"},

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmlens/crmlens/analytics/clean"
 	"github.com/crmlens/crmlens/analytics/engine"
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/kpi"
@@ -32,23 +33,27 @@ Runs the analytics engine on local files and prints the result document.
 Input:
   -f FILE                 input file (repeatable)
   --channel LABEL         channel label of the preceding -f
-  --format csv|parquet    input format (default csv)
+  --format csv|parquet    input format (default: detected; Parquet by its magic bytes or
+                          .parquet, else CSV; gzip-compressed CSV is detected too)
   --delimiter D           any one-byte character except CR, LF and '"' (default ','),
                           tab, or whitespace (runs of spaces and tabs)
   --no-header             the first line is data; map columns by 1-based index
   --map SPEC              customer=COL,order=COL,time=COL,amount=COL,channel=COL,
-                          category=COL,product=COL,quantity=COL,gift=COL
-                          (COL is a header name or a 1-based index)
+                          category=COL,product=COL,quantity=COL,gift=COL,price=COL
+                          (COL is a header name or a 1-based index; quantity and price
+                          without amount: amount = quantity × unit price, exactly)
   --time-layout LAYOUT    Auto (detect per value, the default), RFC3339 (with zone
                           offset), Unix (seconds), UnixMilli, or a Go time layout
                           such as 2006-01-02
   --time-zone NAME        time zone of timestamps without one, and of calendar days (default UTC)
   --sample N              use the built-in synthetic shop with N customers instead of files
 
-Cleaning:
-  --drop-gifts            reject gift / zero-price rows (on by default with --sample)
-  --dedupe                reject repeated order lines (on by default with --sample)
-  --refunds drop|net      drop refund rows (default) or net them against revenue
+Cleaning (defaults are the SegmentationModel's: docs/result-document.md):
+  --drop-gifts=true|false reject gift / zero-price rows (default true)
+  --dedupe=true|false     reject repeated order lines (default true)
+  --refunds net|drop      net refunds, cancellations and returns against revenue
+                          (default) or drop them
+  --cancellation-prefix P an order ID starting with P is a cancellation (e.g. C)
   --min-amount X          reject amounts below X (reason belowMinAmount)
   --max-amount X          reject amounts above X as outliers (reason aboveMaxAmount)
   --merge-same-day        count a customer's purchases of one day as one (frequency = purchase days)
@@ -135,7 +140,15 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // Analyze runs the engine on local files and prints the result document.
 // It returns the process exit code: 0 on success, 1 when the run fails,
 // 2 for a bad command line.
-func Analyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Analyze(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A bug must still end as one line on stderr and a failing status,
+		// never a stack trace in the analyst's terminal.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "crmlens analyze: internal error: %s\n", oneLine(fmt.Errorf("%v", r)))
+			code = 1
+		}
+	}()
 	opts, err := parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, usage, modelUsage)
@@ -178,6 +191,7 @@ func parse(args []string) (*options, error) {
 		asOf, calEnd, unit, method, out        string
 		custOut, segMap, refunds, minAmt, wsrt string
 		previous, campaign, maxAmt             string
+		cancelPrefix                           string
 		noHeader, dropGifts, dedupe, quiet     bool
 		mergeSameDay                           bool
 		sampleN, workers, responseDays         int
@@ -185,16 +199,18 @@ func parse(args []string) (*options, error) {
 	)
 	fs.Var(&files, "f", "")
 	fs.Var(channelFlag{&files}, "channel", "")
-	fs.StringVar(&format, "format", "csv", "")
+	fs.StringVar(&format, "format", "", "")
 	fs.StringVar(&delim, "delimiter", ",", "")
 	fs.BoolVar(&noHeader, "no-header", false, "")
 	fs.StringVar(&mapping, "map", "", "")
 	fs.StringVar(&layout, "time-layout", "", "")
 	fs.StringVar(&tz, "time-zone", "UTC", "")
 	fs.IntVar(&sampleN, "sample", 0, "")
-	fs.BoolVar(&dropGifts, "drop-gifts", false, "")
-	fs.BoolVar(&dedupe, "dedupe", false, "")
-	fs.StringVar(&refunds, "refunds", "drop", "")
+	def := clean.Defaults()
+	fs.BoolVar(&dropGifts, "drop-gifts", def.DropGifts, "")
+	fs.BoolVar(&dedupe, "dedupe", def.DedupeOrders, "")
+	fs.StringVar(&refunds, "refunds", def.Refunds, "")
+	fs.StringVar(&cancelPrefix, "cancellation-prefix", "", "")
 	fs.StringVar(&minAmt, "min-amount", "", "")
 	fs.StringVar(&maxAmt, "max-amount", "", "")
 	fs.BoolVar(&mergeSameDay, "merge-same-day", false, "")
@@ -254,7 +270,14 @@ func parse(args []string) (*options, error) {
 		return nil, err
 	}
 	cfg.Rules.Refunds = strings.ToLower(refunds)
+	if cfg.Rules.Refunds != clean.RefundNet && cfg.Rules.Refunds != clean.RefundDrop {
+		return nil, usagef("--refunds %q: want net or drop", refunds)
+	}
 	cfg.Rules.DropGifts, cfg.Rules.DedupeOrders = dropGifts, dedupe
+	if set["cancellation-prefix"] && strings.TrimSpace(cancelPrefix) == "" {
+		return nil, usagef("--cancellation-prefix: want a non-empty prefix such as C")
+	}
+	cfg.Rules.CancellationPrefix = strings.TrimSpace(cancelPrefix)
 	if minAmt != "" {
 		f, err := strconv.ParseFloat(minAmt, 64)
 		if err != nil || f < 0 {
@@ -339,12 +362,6 @@ func parse(args []string) (*options, error) {
 			}
 		}
 		cfg.Sources = []input.Source{sample.Source(sample.DefaultConfig(sampleN))}
-		if !set["drop-gifts"] {
-			cfg.Rules.DropGifts = true
-		}
-		if !set["dedupe"] {
-			cfg.Rules.DedupeOrders = true
-		}
 	case len(files.files) == 0:
 		return nil, usagef("no input: give -f FILE or --sample N")
 	default:
@@ -357,7 +374,10 @@ func parse(args []string) (*options, error) {
 			return nil, usageError{err}
 		}
 		for _, f := range files.files {
-			cfg.Sources = append(cfg.Sources, input.FileSource(f.path, in, f.channel))
+			src := input.FileSource(f.path, in, f.channel)
+			// Detected once here, so the result document names the format read.
+			src.Options.Format = input.DetectFormat(src)
+			cfg.Sources = append(cfg.Sources, src)
 		}
 	}
 	if err := cfg.Validate(); err != nil {

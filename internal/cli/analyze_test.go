@@ -45,7 +45,7 @@ func TestCDNOW(t *testing.T) {
 		t.Fatalf("CDNOW sample missing: %v", err)
 	}
 	custOut := filepath.Join(t.TempDir(), "customers.csv")
-	code, out, errs := analyze(t, "-f", cdnow, "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
+	code, out, errs := analyze(t, "-f", cdnow, "--drop-gifts=false", "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
 		"--report", "kpi,pareto", "--customers-out", custOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -129,7 +129,7 @@ func TestFlagsAndChannels(t *testing.T) {
 }
 
 func TestTableOutput(t *testing.T) {
-	code, out, errs := analyze(t, "-f", cdnow, "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
+	code, out, errs := analyze(t, "-f", cdnow, "--drop-gifts=false", "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
 		"--report", "kpi,pareto,cohort", "-o", "table")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -323,7 +323,7 @@ func TestCampaignAndPreviousErrors(t *testing.T) {
 
 func TestCustomSegmentMap(t *testing.T) {
 	m := writeFile(t, "map.csv", "# two segments\ncode,segment\n111,Bottom\n*,Everyone else\n")
-	code, out, errs := analyze(t, "-f", cdnow, "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5", "--segment-map", m)
+	code, out, errs := analyze(t, "-f", cdnow, "--drop-gifts=false", "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5", "--segment-map", m)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -59,7 +59,7 @@ func num(t *testing.T, s string) float64 {
 // (Fader, Hardie & Lee 2005) and the expected purchases of customer 1.
 func TestCLVCDNOW(t *testing.T) {
 	custOut := filepath.Join(t.TempDir(), "clv.csv")
-	code, out, errs := analyze(t, "-f", cdnow, "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
+	code, out, errs := analyze(t, "-f", cdnow, "--drop-gifts=false", "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
 		"--time-layout", "20060102", "--calibration-end", "1997-09-30", "--time-unit", "week", "--method", "clv", "-o", "json",
 		"--horizon", "39", "--customers-out", custOut)
 	if code != 0 {
@@ -587,7 +587,7 @@ func TestModelTables(t *testing.T) {
 	if sampleID.MatchString(out) {
 		t.Error("table names a customer")
 	}
-	code, out, errs = analyze(t, "-q", "-f", cdnow, "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
+	code, out, errs = analyze(t, "-q", "-f", cdnow, "--drop-gifts=false", "--delimiter", "whitespace", "--no-header", "--map", "customer=2,time=3,amount=5",
 		"--calibration-end", "1997-09-30", "--method", "clv", "-o", "table")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

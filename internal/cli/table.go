@@ -37,6 +37,29 @@ func writeTable(out io.Writer, doc *result.Document) error {
 		}
 		fmt.Fprintf(w, "Rejected: %s\n", strings.Join(parts, ", "))
 	}
+	if len(in.Netted) > 0 {
+		keys := make([]string, 0, len(in.Netted))
+		for k := range in.Netted {
+			keys = append(keys, string(k))
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s %d", k, in.Netted[txn.RejectReason(k)])
+		}
+		fmt.Fprintf(w, "Netted against revenue: %s\n", strings.Join(parts, ", "))
+	}
+	switch in.OrderUnit {
+	case result.OrderUnitOrder:
+		fmt.Fprintln(w, "An order is a distinct order ID of a customer")
+	case result.OrderUnitLine:
+		fmt.Fprintln(w, "An order is a purchase line (no order column)")
+	case result.OrderUnitDay:
+		fmt.Fprintln(w, "An order is a purchase day (merge-same-day)")
+	}
+	if in.NonPositiveNetCustomers > 0 {
+		fmt.Fprintf(w, "Customers with net spend ≤ 0: %d\n", in.NonPositiveNetCustomers)
+	}
 	if in.Customers == 0 {
 		fmt.Fprintln(w, "No customers after cleaning: the input is empty or every row was rejected.")
 	}

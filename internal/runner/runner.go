@@ -398,7 +398,7 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 		refunds = clean.RefundDrop
 	}
 	cfg.Rules = clean.Rules{DropGifts: a.Cleaning.DropGifts, DedupeOrders: a.Cleaning.DedupeOrders, Refunds: refunds,
-		MergeSameDay: a.Cleaning.MergeSameDay}
+		MergeSameDay: a.Cleaning.MergeSameDay, CancellationPrefix: a.Cleaning.CancellationPrefix}
 	for _, f := range []struct {
 		name, value string
 		dst         *txn.Money

@@ -314,6 +314,8 @@ type Cleaning struct {
 	MinAmount    string `json:"minAmount,omitempty"`
 	MaxAmount    string `json:"maxAmount,omitempty"`
 	MergeSameDay bool   `json:"mergeSameDay,omitempty"`
+	// CancellationPrefix marks order IDs of cancellations.
+	CancellationPrefix string `json:"cancellationPrefix,omitempty"`
 }
 
 // Store is the per-customer sink.

@@ -67,7 +67,7 @@ func Options(s runplan.Source) (input.Options, error) {
 // required fields keep the engine's default header names.
 func Mapping(cols map[string]string) (input.Mapping, error) {
 	var parts []string
-	for _, k := range []string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift"} {
+	for _, k := range []string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift", "price"} {
 		if v := cols[k]; v != "" {
 			parts = append(parts, k+"="+v)
 		}

@@ -62,8 +62,22 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	grouped := opts.History || opts.Daily || opts.CLV // more grouping sets than (k)
 	chans := s.has(fChannel) && opts.Channels
 
-	l1 := []string{e.cust + " AS k", e.order + " AS o", e.instant + " AS t", e.money + " AS a", e.gift + " AS g"}
+	// With refunds netted, rf is a kept row's refund kind and a its signed
+	// amount (cancellations and returns negative whatever their sign).
+	netted := opts.Rules.Refunds == clean.RefundNet
+	money := e.money
+	if netted {
+		e.kind = kindExpr(e, s, opts.Rules, &b)
+		if cancel, ret := kindConds(e, s, opts.Rules, &b); cancel != "" || ret != "" {
+			money = "CASE WHEN " + e.kind + " > 1 THEN -abs(" + e.money + ") ELSE " + e.money + " END"
+		} // else only plain refunds, negative already
+	}
+	l1 := []string{e.cust + " AS k", e.order + " AS o", e.instant + " AS t", money + " AS a", e.gift + " AS g"}
 	carry := []string{"k", "o", "t", "a"}
+	if netted {
+		l1 = append(l1, e.kind+" AS rf")
+		carry = append(carry, "rf")
+	}
 	if needDay {
 		l1 = append(l1, e.day+" AS d")
 		carry = append(carry, "d")
@@ -73,12 +87,15 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 		carry = append(carry, "ch")
 	}
 	if dedupe {
-		l1 = append(l1, e.category+" AS cat", e.product+" AS prod", e.quantity+" AS qty")
+		l1 = append(l1, e.category+" AS cat", e.product+" AS prod")
 	}
-	named := exprs{cust: "k", order: "o", instant: "t", day: "d", money: "a", channel: "ch", gift: "g", moneyRaw: e.moneyRaw}
+	if dedupe || s.has(fQuantity) {
+		l1 = append(l1, e.quantity+" AS qty")
+	}
+	named := exprs{cust: "k", order: "o", instant: "t", day: "d", money: "a", channel: "ch", gift: "g", quantity: "qty", moneyRaw: e.moneyRaw}
 	var rows string
 	var reasons []txn.RejectReason
-	if e.moneyRaw {
+	if e.moneyRaw && !netted {
 		// Every expression the reason refers to is a column or a cast: one level suffices.
 		var reasonSQL string
 		reasonSQL, reasons = reasonCase(e, s, opts.Rules, &b)
@@ -105,12 +122,15 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	if chans {
 		keyed = append(keyed, "ch")
 	}
-	// filter keeps purchases (a >= 0): refunds kept by RefundNet net revenue
-	// only. With refunds dropped every accepted row is a purchase and the
-	// filters are left out.
+	if netted {
+		keyed = append(keyed, "rf")
+	}
+	// filter keeps purchases (rf = 0): refunds, cancellations and returns
+	// kept by RefundNet net revenue only. With refunds dropped every accepted
+	// row is a purchase and the filters are left out.
 	filter := func(agg, cond string) string {
-		if opts.Rules.Refunds == clean.RefundNet {
-			cond = strings.TrimPrefix(cond+" AND a >= 0", " AND ")
+		if netted {
+			cond = strings.TrimPrefix(cond+" AND rf = 0", " AND ")
 		}
 		if cond == "" {
 			return agg
@@ -153,9 +173,18 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 	for _, r := range reasons {
 		sel = append(sel, "count(*) FILTER (WHERE r = "+strconv.Itoa(reasonCode(r))+")")
 	}
+	if netted {
+		for i := range nettedKinds {
+			sel = append(sel, "count(*) FILTER (WHERE r IS NULL AND rf = "+strconv.Itoa(i+1)+")")
+		}
+	}
 	agg := "SELECT " + strings.Join(sel, ", ") + " FROM (SELECT " + strings.Join(keyed, ", ") + " FROM " + rows + ") AS z" + group
 	if opts.CLV {
-		agg = clvQuery(agg, len(reasons), opts, &b)
+		extra := len(reasons)
+		if netted {
+			extra += len(nettedKinds)
+		}
+		agg = clvQuery(agg, extra, netted, opts, &b)
 	}
 	sql, args := b.finish(agg)
 	return sql, args, reasons, nil
@@ -167,7 +196,12 @@ func (cfg *Config) pushdownQuery(s *schema, opts AggregateOptions) (string, []an
 // agg is read once; its output, one row per customer-day, is what the
 // server keeps for the join. The condensed columns are those of
 // customer.DaySummary, then the end day itself.
-func clvQuery(agg string, nReasons int, opts AggregateOptions, b *builder) string {
+//
+// With refunds netted, each refund-only customer-day nets the latest
+// purchase day on or before it (the first one when it came before any), as
+// aggregate.Build nets History: grp numbers a customer's purchase days in
+// order, and a refund-only day shares the group of the purchase day before.
+func clvQuery(agg string, nReasons int, netted bool, opts AggregateOptions, b *builder) string {
 	cols := []string{"gs", "k", "d", "n", "tmin", "tmax", "orders", "rev", "prev", "np", "chans"}
 	for i := range nReasons {
 		cols = append(cols, "r"+strconv.Itoa(i))
@@ -177,8 +211,14 @@ func clvQuery(agg string, nReasons int, opts AggregateOptions, b *builder) strin
 		end = b.arg(int32(customer.DayOf(opts.CalibrationEnd))) + "::integer"
 	}
 	// Purchase days only (np > 0), as History: a refund-only day is no purchase day.
-	days := "SELECT k, d, prev, min(d) OVER (PARTITION BY k) AS f, " + end + " AS e FROM g WHERE gs = " +
-		strconv.Itoa(gsCustomerDay) + " AND k IS NOT NULL AND np > 0"
+	from := "g WHERE gs = " + strconv.Itoa(gsCustomerDay) + " AND k IS NOT NULL AND np > 0"
+	if netted {
+		grouped := "SELECT k, d, np, rev, sum(CASE WHEN np > 0 THEN 1 ELSE 0 END) OVER (PARTITION BY k ORDER BY d) AS grp FROM g WHERE gs = " +
+			strconv.Itoa(gsCustomerDay) + " AND k IS NOT NULL"
+		from = "(SELECT k, min(d) FILTER (WHERE np > 0) AS d, sum(rev)::bigint AS prev FROM (" + grouped +
+			") AS gd GROUP BY k, greatest(grp, 1) HAVING count(*) FILTER (WHERE np > 0) > 0) AS nd"
+	}
+	days := "SELECT k, d, prev, min(d) OVER (PARTITION BY k) AS f, " + end + " AS e FROM " + from
 	per := "SELECT k, min(f) AS f, max(d) FILTER (WHERE d <= e) AS lc, count(*) FILTER (WHERE d <= e) AS cd, " +
 		"COALESCE(sum(prev) FILTER (WHERE d <= e), 0)::bigint AS cs, COALESCE(sum(prev) FILTER (WHERE d = f), 0)::bigint AS fs, " +
 		"count(*) FILTER (WHERE d > e) AS hd, COALESCE(sum(prev) FILTER (WHERE d > e), 0)::bigint AS hs, min(e) AS e " +
@@ -193,10 +233,10 @@ func clvQuery(agg string, nReasons int, opts AggregateOptions, b *builder) strin
 
 // Aggregate pushes the per-customer aggregation of the source down to the
 // server and returns the same customer.Set that aggregate.Build computes from
-// the same rows in a file, with these documented differences:
-//   - Orders are distinct order IDs per customer (Build counts changes of order
-//     ID between a customer's consecutive lines; the two agree whenever an
-//     order's lines are contiguous, as in order exports).
+// the same rows in a file (distinct orders, one netting rule, quantity ×
+// unit price), with these documented differences:
+//   - Per-day order counts (History, Daily) count an order on each day it
+//     has lines; Build counts it on the day of its first line.
 //   - Samples is empty: SQL rows have no line numbers to point at.
 //   - Daily and channels are filled only when asked for (AggregateOptions).
 //
@@ -293,6 +333,19 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 	for i := range rejected {
 		rejDest[i] = &rejected[i]
 	}
+	netted := opts.Rules.Refunds == clean.RefundNet
+	var nettedN [3]int64
+	if netted {
+		for i := range nettedN {
+			rejDest = append(rejDest, &nettedN[i])
+		}
+	}
+	set.OrderIDs = s.has(fOrder)
+	type refundDay struct {
+		cust string
+		da   customer.DayAmount
+	}
+	var refundDays []refundDay
 	for rows.Next() {
 		var (
 			gs                   int32
@@ -324,6 +377,14 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 				continue
 			}
 			set.Transactions += n
+			for i, c := range nettedN {
+				if netted && c > 0 {
+					if set.Netted == nil {
+						set.Netted = map[txn.RejectReason]int64{}
+					}
+					set.Netted[nettedKinds[i]] += c
+				}
+			}
 			a := &acc{c: customer.Customer{ID: *k, Orders: orders, Lines: n, Revenue: txn.Money(revenue)}, has: purchases > 0}
 			if first != nil {
 				a.c.First, a.c.Last = first.In(loc), last.In(loc)
@@ -351,7 +412,13 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 				}
 			}
 		case gsCustomerDay:
-			if k == nil || d == nil || purchases == 0 {
+			if k == nil || d == nil {
+				continue
+			}
+			if refunds := txn.Money(revenue - purchRev); refunds != 0 && opts.History {
+				refundDays = append(refundDays, refundDay{*k, customer.DayAmount{Day: customer.Day(*d), Amount: refunds}})
+			}
+			if purchases == 0 {
 				continue
 			}
 			days = append(days, dayRow{*k, customer.DayAmount{Day: customer.Day(*d), Amount: txn.Money(purchRev), Orders: int32(orders)}})
@@ -433,6 +500,26 @@ func (cfg *Config) collect(rows pgx.Rows, opts AggregateOptions, s *schema, reas
 			if i < len(set.Customers) && set.Customers[i].ID == dr.cust {
 				set.Customers[i].History = append(set.Customers[i].History, dr.da)
 			}
+		}
+		// Kept refunds net the purchase day they follow, as aggregate.Build does.
+		slices.SortFunc(refundDays, func(a, b refundDay) int { return strings.Compare(a.cust, b.cust) })
+		i = 0
+		for j := 0; j < len(refundDays); {
+			k := j
+			for k < len(refundDays) && refundDays[k].cust == refundDays[j].cust {
+				k++
+			}
+			for i < len(set.Customers) && set.Customers[i].ID < refundDays[j].cust {
+				i++
+			}
+			if i < len(set.Customers) && set.Customers[i].ID == refundDays[j].cust && len(set.Customers[i].History) > 0 {
+				rs := make([]customer.DayAmount, 0, k-j)
+				for _, r := range refundDays[j:k] {
+					rs = append(rs, r.da)
+				}
+				customer.NetDays(set.Customers[i].History, rs)
+			}
+			j = k
 		}
 	}
 	slices.SortFunc(set.Daily, func(a, b customer.DailyRevenue) int { return int(a.Day - b.Day) })

@@ -23,10 +23,11 @@ const (
 	fProduct
 	fQuantity
 	fGift
+	fPrice
 	nFields
 )
 
-var fieldNames = [nFields]string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift"}
+var fieldNames = [nFields]string{"customer", "order", "time", "amount", "channel", "category", "product", "quantity", "gift", "price"}
 
 // defaultNames mirror the file reader's fallbacks so a table exported from the
 // sample generator maps with no configuration at all.
@@ -34,12 +35,13 @@ var defaultNames = [nFields][]string{
 	{"customer_id", "customer", "customerid", "client_id"},
 	{"order_id", "order", "orderid", "invoice", "invoiceno"},
 	{"timestamp", "time", "date", "order_date", "invoicedate"},
-	{"amount", "revenue", "total", "price"},
+	{"amount", "revenue", "total", "line_amount", "line_total"},
 	{"channel"},
 	{"category"},
 	{"product", "product_id", "sku", "stockcode"},
 	{"quantity", "qty"},
 	{"gift"},
+	{"unitprice", "unit_price", "price"},
 }
 
 // column is one resolved source column.
@@ -106,7 +108,10 @@ func (c *Config) describe(ctx context.Context, conn *pgx.Conn) (*schema, error) 
 }
 
 func resolve(m input.Mapping, fields []pgconn.FieldDescription) (*schema, error) {
-	mapped := [nFields]input.Column{m.Customer, m.Order, m.Time, m.Amount, m.Channel, m.Category, m.Product, m.Quantity, m.Gift}
+	mapped := [nFields]input.Column{m.Customer, m.Order, m.Time, m.Amount, m.Channel, m.Category, m.Product, m.Quantity, m.Gift, m.Price}
+	if m.Price.IsSet() && m.Amount.IsSet() {
+		return nil, fmt.Errorf("%w: amount and price are both mapped: map amount or price with quantity, not both", ErrInvalidConfig)
+	}
 	find := func(name string) int {
 		for i, f := range fields {
 			if strings.EqualFold(f.Name, strings.TrimSpace(name)) {
@@ -136,7 +141,7 @@ func resolve(m input.Mapping, fields []pgconn.FieldDescription) (*schema, error)
 			}
 		}
 		if idx < 0 {
-			if f == fCustomer || f == fTime || f == fAmount {
+			if f == fCustomer || f == fTime {
 				return nil, fmt.Errorf("%w: column %s is not mapped and no default-named column exists", ErrSchemaMismatch, fieldNames[f])
 			}
 			continue
@@ -146,6 +151,20 @@ func resolve(m input.Mapping, fields []pgconn.FieldDescription) (*schema, error)
 			return nil, err
 		}
 		s.cols[f] = c
+	}
+	// As the file reader (input.Mapping): a line amount wins over a price;
+	// a price is a unit price next to a quantity, else (found by name only)
+	// the line amount.
+	switch {
+	case s.has(fAmount):
+		s.cols[fPrice] = nil
+	case s.has(fPrice) && !s.has(fQuantity):
+		if mapped[fPrice].IsSet() {
+			return nil, fmt.Errorf("%w: column price needs quantity (amount = quantity × price)", ErrInvalidConfig)
+		}
+		s.cols[fAmount], s.cols[fPrice] = s.cols[fPrice], nil
+	case !s.has(fPrice):
+		return nil, fmt.Errorf("%w: column amount is not mapped and no default-named column exists (map amount, or quantity and price)", ErrSchemaMismatch)
 	}
 	return &s, nil
 }
@@ -158,7 +177,7 @@ func checkType(f int, c *column) error {
 	case fTime:
 		ok = c.oid == pgtype.TimestamptzOID || c.oid == pgtype.TimestampOID || c.oid == pgtype.DateOID
 		want = "timestamptz, timestamp or date"
-	case fAmount:
+	case fAmount, fPrice:
 		ok = isNumeric(c.oid)
 		want = "numeric, integer or floating point"
 	case fQuantity:

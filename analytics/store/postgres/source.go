@@ -116,11 +116,13 @@ func (cfg *Config) copyQuery(s *schema) (string, error) {
 	default: // timestamp and date are wall clock in the session zone (cfg.Location)
 		ts = "(" + t.ident() + "::timestamptz AT TIME ZONE 'UTC')"
 	}
-	cols := []string{s.cols[fCustomer].ident() + " AS customer_id", ts + " AS \"timestamp\"", s.cols[fAmount].ident() + " AS amount"}
+	cols := []string{s.cols[fCustomer].ident() + " AS customer_id", ts + " AS \"timestamp\""}
+	// Without an amount column the reader multiplies quantity × unit_price,
+	// as it does for a file.
 	for _, f := range []struct {
 		field int
 		name  string
-	}{{fOrder, "order_id"}, {fChannel, "channel"}, {fCategory, "category"}, {fProduct, "product"}, {fQuantity, "quantity"}, {fGift, "gift"}} {
+	}{{fAmount, "amount"}, {fPrice, "unit_price"}, {fOrder, "order_id"}, {fChannel, "channel"}, {fCategory, "category"}, {fProduct, "product"}, {fQuantity, "quantity"}, {fGift, "gift"}} {
 		if s.has(f.field) {
 			cols = append(cols, s.cols[f.field].ident()+" AS "+pgx.Identifier{f.name}.Sanitize())
 		}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -56,6 +57,7 @@ type exprs struct {
 	// multiply and round on every row.
 	moneyRaw                          bool
 	category, product, quantity, gift string
+	kind                              string // refund kind of a row (kindExpr), with refunds netted
 }
 
 // textExpr renders a column as text. Values are taken as stored: unlike the
@@ -91,6 +93,11 @@ func (cfg *Config) exprs(s *schema, b *builder) exprs {
 	}
 	a := s.cols[fAmount]
 	switch {
+	case a == nil:
+		// amount = quantity × unit price, the price rounded to Money's four
+		// decimals first, exactly as the file reader does.
+		e.money = "(round(" + s.cols[fPrice].ident() + "::numeric * " + strconv.Itoa(txn.MoneyScale) + ")::bigint * " +
+			s.cols[fQuantity].ident() + "::bigint)"
 	case isInteger(a.oid), a.numericScale() >= 0 && a.numericScale() <= 4:
 		e.money, e.moneyRaw = a.ident(), true
 	default:
@@ -138,7 +145,38 @@ func (e exprs) toMoney(sum string) string {
 var reasonCodes = []txn.RejectReason{
 	txn.RejectMalformed, txn.RejectMissingCustomer, txn.RejectOutOfWindow, txn.RejectGift,
 	txn.RejectNonPositive, txn.RejectRefund, txn.RejectBelowMinimum, txn.RejectDuplicate,
-	txn.RejectAboveMaximum,
+	txn.RejectAboveMaximum, txn.RejectCancellation, txn.RejectReturn,
+}
+
+// nettedKinds are the codes of column rf (a kept refund line's kind), 1-based.
+var nettedKinds = []txn.RejectReason{txn.RejectRefund, txn.RejectCancellation, txn.RejectReturn}
+
+// kindConds are the SQL conditions of a cancellation (order ID with the
+// prefix) and a return (negative quantity); "" when the rules or the source
+// cannot produce them.
+func kindConds(e exprs, s *schema, r clean.Rules, b *builder) (cancel, ret string) {
+	if r.CancellationPrefix != "" && s.has(fOrder) {
+		// left() counts characters; the prefix is compared as text.
+		cancel = "left(" + e.order + ", " + strconv.Itoa(utf8.RuneCountInString(r.CancellationPrefix)) + ") = " + b.arg(r.CancellationPrefix) + "::text"
+	}
+	if s.has(fQuantity) {
+		ret = e.quantity + " < 0"
+	}
+	return cancel, ret
+}
+
+// kindExpr is a kept row's refund kind (1 refund, 2 cancellation, 3 return,
+// 0 a purchase), in clean.Cleaner.Check's order.
+func kindExpr(e exprs, s *schema, r clean.Rules, b *builder) string {
+	cancel, ret := kindConds(e, s, r, b)
+	w := "CASE"
+	if cancel != "" {
+		w += " WHEN " + cancel + " THEN 2"
+	}
+	if ret != "" {
+		w += " WHEN " + ret + " THEN 3"
+	}
+	return w + " WHEN " + e.money + " < 0 THEN 1 ELSE 0 END"
 }
 
 func reasonCode(r txn.RejectReason) int {
@@ -183,6 +221,13 @@ func reasonCase(e exprs, s *schema, r clean.Rules, b *builder) (string, []txn.Re
 		when("NOT "+e.gift+" AND "+e.money+" = 0", txn.RejectNonPositive)
 	}
 	if r.Refunds != clean.RefundNet {
+		cancel, ret := kindConds(e, s, r, b)
+		if cancel != "" {
+			when(cancel, txn.RejectCancellation)
+		}
+		if ret != "" {
+			when(ret, txn.RejectReturn)
+		}
 		when(e.money+" < 0", txn.RejectRefund)
 	}
 	if r.MinAmount > 0 {
