@@ -500,7 +500,11 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 	p.Alerts = alertPlan(rs)
 	pz, ps := renderPseudonymize(rs.Spec.Output.Pseudonymize)
 	p.Pseudonymize = pz
-	return p, append(append(secrets, ss...), ps...), nil
+	secrets = append(append(secrets, ss...), ps...)
+	if err := applyPrivacy(ctx, r.Client, r.APIReader, p, &secrets, rs.Spec.Output.Pseudonymize, rs.Spec.Output.Retention); err != nil {
+		return nil, nil, err
+	}
+	return p, secrets, nil
 }
 
 // absorb processes a run that finished since the last reconcile: KPIs,

@@ -380,6 +380,9 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	pz, ps := renderPseudonymize(m.Spec.Output.Pseudonymize)
 	plan.Pseudonymize = pz
 	secrets = append(secrets, ps...)
+	if err := applyPrivacy(ctx, r.Client, r.APIReader, &plan, &secrets, m.Spec.Output.Pseudonymize, m.Spec.Output.Retention); err != nil {
+		return false, err
+	}
 	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {

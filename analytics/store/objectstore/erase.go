@@ -1,0 +1,379 @@
+package objectstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/crmlens/crmlens/analytics/store/retention"
+)
+
+// EraseResult counts what Erase changed.
+type EraseResult struct {
+	// Lines is the number of per-customer lines (CSV rows, Parquet rows,
+	// JSON entries) removed.
+	Lines int64
+	// Objects is the number of objects rewritten or deleted.
+	Objects int64
+}
+
+// maxEraseObject bounds an object Erase rewrites in memory.
+const maxEraseObject = 2 << 30
+
+// Erase rewrites every object of the model's run folders without the
+// customers' lines: customers.csv and customers.parquet lose their rows,
+// JSON documents lose the entries that name them, and any other object that
+// mentions one of them (such as report.html) is deleted. Staging leftovers
+// are deleted. The run's _COMPLETE marker keeps its place and its customer
+// count is lowered. Running it again changes nothing. ids are the values
+// stored (pseudonyms when the owner pseudonymises).
+func Erase(ctx context.Context, cfg SinkConfig, ids []string) (EraseResult, error) {
+	var res EraseResult
+	if len(ids) == 0 {
+		return res, nil
+	}
+	cl, err := cfg.client()
+	if err != nil {
+		return res, err
+	}
+	drop := map[string]bool{}
+	for _, id := range ids {
+		drop[id] = true
+	}
+	dir := cfg.modelDir()
+	var keys []string
+	for o := range cl.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: dir, Recursive: true}) {
+		if o.Err != nil {
+			return res, cfg.wrap("list "+dir, o.Err)
+		}
+		keys = append(keys, o.Key)
+	}
+	removedPerRun := map[string]int64{}
+	for _, key := range keys {
+		rel := strings.TrimPrefix(key, dir)
+		run, name, _ := strings.Cut(rel, "/")
+		if run == stagingDir {
+			// Unpublished leftovers: nothing reads them, so they go whole.
+			if err := removeObject(ctx, cl, &cfg, key); err != nil {
+				return res, err
+			}
+			res.Objects++
+			continue
+		}
+		if name == CompleteMarker {
+			continue
+		}
+		body, err := getObject(ctx, cl, &cfg, key)
+		if err != nil {
+			return res, err
+		}
+		out, n, del, err := scrub(name, body, drop)
+		if err != nil {
+			return res, fmt.Errorf("objectstore: erase %s: %w", key, err)
+		}
+		switch {
+		case del:
+			if err := removeObject(ctx, cl, &cfg, key); err != nil {
+				return res, err
+			}
+			res.Objects++
+		case n > 0:
+			if _, err := cl.PutObject(ctx, cfg.Bucket, key, bytes.NewReader(out), int64(len(out)),
+				minio.PutObjectOptions{ContentType: contentType(key)}); err != nil {
+				return res, cfg.wrap("rewrite "+key, err)
+			}
+			res.Objects++
+		}
+		res.Lines += n
+		if name == CustomersCSV || name == CustomersParquet {
+			removedPerRun[run] += n
+		}
+	}
+	for run, n := range removedPerRun {
+		if n == 0 {
+			continue
+		}
+		if err := lowerMarkerCount(ctx, cl, &cfg, cfg.runDir(run)+CompleteMarker, n); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// scrub returns body without the customers' lines, the number removed, and
+// whether the whole object must go instead.
+func scrub(name string, body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
+	switch {
+	case name == CustomersCSV:
+		return scrubCSV(body, drop)
+	case name == CustomersParquet:
+		return scrubParquet(body, drop)
+	case path.Ext(name) == ".json":
+		return scrubJSON(body, drop)
+	}
+	for id := range drop {
+		if bytes.Contains(body, []byte(id)) {
+			return nil, 1, true, nil
+		}
+	}
+	return body, 0, false, nil
+}
+
+func scrubCSV(body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
+	r := csv.NewReader(bytes.NewReader(body))
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err == io.EOF {
+		return body, 0, false, nil
+	}
+	if err != nil {
+		return nil, 0, false, err
+	}
+	col := slices.Index(head, "customer")
+	if col < 0 {
+		return nil, 0, false, errors.New("no customer column")
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	_ = w.Write(head)
+	var n int64
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if col < len(rec) && drop[rec[col]] {
+			n++
+			continue
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	if n == 0 {
+		return body, 0, false, nil
+	}
+	return out.Bytes(), n, false, w.Error()
+}
+
+func scrubParquet(body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
+	r := parquet.NewGenericReader[parquetRow](bytes.NewReader(body))
+	defer r.Close()
+	rows := make([]parquetRow, r.NumRows())
+	read := 0
+	for read < len(rows) {
+		k, err := r.Read(rows[read:])
+		read += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if k == 0 {
+			break
+		}
+	}
+	rows = rows[:read]
+	kept := rows[:0]
+	var n int64
+	for _, row := range rows {
+		if drop[row.Customer] {
+			n++
+			continue
+		}
+		kept = append(kept, row)
+	}
+	if n == 0 {
+		return body, 0, false, nil
+	}
+	var out bytes.Buffer
+	w := parquet.NewGenericWriter[parquetRow](&out)
+	if _, err := w.Write(kept); err != nil {
+		return nil, 0, false, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, 0, false, err
+	}
+	return out.Bytes(), n, false, nil
+}
+
+// scrubJSON removes, from every array, the elements that name a customer
+// (an object with a string field equal to one of the IDs, or the ID string
+// itself), and blanks any other string equal to one.
+func scrubJSON(body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
+	mentioned := false
+	for id := range drop {
+		if bytes.Contains(body, []byte(id)) {
+			mentioned = true
+			break
+		}
+	}
+	if !mentioned {
+		return body, 0, false, nil
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		// Not JSON after all: it names a customer, so it goes.
+		return nil, 1, true, nil //nolint:nilerr // deletion is the answer
+	}
+	var n int64
+	v = scrubValue(v, drop, &n)
+	if n == 0 {
+		return body, 0, false, nil
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	return out, n, false, err
+}
+
+// ScrubJSON is scrubJSON for callers outside the package (result documents
+// kept elsewhere, such as a ConfigMap or a CLI user's files).
+func ScrubJSON(body []byte, ids []string) ([]byte, int64, error) {
+	drop := map[string]bool{}
+	for _, id := range ids {
+		drop[id] = true
+	}
+	out, n, _, err := scrubJSON(body, drop)
+	return out, n, err
+}
+
+func scrubValue(v any, drop map[string]bool, n *int64) any {
+	switch x := v.(type) {
+	case []any:
+		kept := x[:0]
+		for _, e := range x {
+			if names(e, drop) {
+				*n++
+				continue
+			}
+			kept = append(kept, scrubValue(e, drop, n))
+		}
+		return kept
+	case map[string]any:
+		for k, e := range x {
+			x[k] = scrubValue(e, drop, n)
+		}
+		return x
+	case string:
+		if drop[x] {
+			*n++
+			return ""
+		}
+	}
+	return v
+}
+
+// names reports whether an array element identifies a customer.
+func names(e any, drop map[string]bool) bool {
+	switch x := e.(type) {
+	case string:
+		return drop[x]
+	case map[string]any:
+		for _, f := range x {
+			if s, ok := f.(string); ok && drop[s] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func getObject(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key string) ([]byte, error) {
+	o, err := cl.GetObject(ctx, cfg.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, cfg.wrap("get "+key, err)
+	}
+	defer o.Close()
+	b, err := io.ReadAll(io.LimitReader(o, maxEraseObject+1))
+	if err != nil {
+		return nil, cfg.wrap("get "+key, err)
+	}
+	if len(b) > maxEraseObject {
+		return nil, fmt.Errorf("%w: object %s is larger than %d bytes", ErrInvalidConfig, key, maxEraseObject)
+	}
+	return b, nil
+}
+
+func removeObject(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key string) error {
+	if err := cl.RemoveObject(ctx, cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil && kindOf(err) != ErrNotFound {
+		return cfg.wrap("remove "+key, err)
+	}
+	return nil
+}
+
+func lowerMarkerCount(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key string, n int64) error {
+	b, err := getObject(ctx, cl, cfg, key)
+	if err != nil {
+		if kindOf(err) == ErrNotFound {
+			return nil
+		}
+		return err
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	if c, ok := m["customers"].(float64); ok {
+		m["customers"] = max(int64(c)-n, 0)
+	}
+	out, _ := json.Marshal(m)
+	if _, err := cl.PutObject(ctx, cfg.Bucket, key, bytes.NewReader(out), int64(len(out)), minio.PutObjectOptions{ContentType: contentType(key)}); err != nil {
+		return cfg.wrap("rewrite "+key, err)
+	}
+	return nil
+}
+
+// DeleteRuns removes whole run folders (marker first, so a run being
+// deleted is never seen half-present).
+func DeleteRuns(ctx context.Context, cfg SinkConfig, runIDs []string) error {
+	cl, err := cfg.client()
+	if err != nil {
+		return err
+	}
+	for _, run := range runIDs {
+		if !validSegment(run) {
+			continue
+		}
+		dir := cfg.runDir(run)
+		if err := removeObject(ctx, cl, &cfg, dir+CompleteMarker); err != nil {
+			return err
+		}
+		for o := range cl.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: dir, Recursive: true}) {
+			if o.Err != nil {
+				return cfg.wrap("list "+dir, o.Err)
+			}
+			if err := removeObject(ctx, cl, &cfg, o.Key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ApplyRetention deletes the complete runs p expires at now and returns
+// their IDs.
+func ApplyRetention(ctx context.Context, cfg SinkConfig, p retention.Policy, now time.Time) ([]string, error) {
+	runs, err := CompleteRuns(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rr := make([]retention.Run, len(runs))
+	for i, r := range runs {
+		rr[i] = retention.Run{ID: r.ID, FinishedAt: r.FinishedAt}
+	}
+	drop := retention.Expired(rr, p, now)
+	return drop, DeleteRuns(ctx, cfg, drop)
+}
