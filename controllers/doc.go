@@ -45,6 +45,7 @@ func SetupAll(mgr ctrl.Manager, cfg Config) error {
 		(&DataSourceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
 		(&SegmentationModelReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
 		(&ReportScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
+		(&ErasureRequestReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("set up reconcilers: %w", err)
