@@ -214,6 +214,10 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		warnInsecureStore(r.Recorder, &rs, "spec.output.store", rs.Spec.Output.Store)
 	}
 	fx.run()
+	// Retention by age (output.retention.maxAge; controllers/retention.go).
+	if d := ageRetainer.apply(ctx, r.Client, r.APIReader, now, &rs, kindSchedule, outputOf(target{obj: &rs}), jobs, true, rs.Status.ResultConfigMap); d > 0 && (result.RequeueAfter == 0 || d < result.RequeueAfter) {
+		result.RequeueAfter = d
+	}
 	return result, nil
 }
 

@@ -205,6 +205,10 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		warnInsecureStore(r.Recorder, &m, "spec.output.store", m.Spec.Output.Store)
 	}
 	fx.run()
+	// Retention by age (output.retention.maxAge; controllers/retention.go).
+	if d := ageRetainer.apply(ctx, r.Client, r.APIReader, now, &m, kindModel, outputOf(target{obj: &m}), jobs, false, ""); d > 0 && (requeue == 0 || d < requeue) {
+		requeue = d
+	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
