@@ -17,6 +17,7 @@ import (
 	"github.com/crmlens/crmlens/analytics/store/objectstore"
 	"github.com/crmlens/crmlens/analytics/store/postgres"
 	"github.com/crmlens/crmlens/analytics/store/retention"
+	"github.com/crmlens/crmlens/internal/runplan"
 	"github.com/crmlens/crmlens/internal/sources"
 )
 
@@ -90,9 +91,13 @@ func (rt *retainer) apply(ctx context.Context, c client.Client, apiReader client
 			continue
 		}
 		if perRunConfigMaps && j.Name != keepConfigMap {
-			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: owner.GetNamespace(), Name: j.Name}}
-			if err := c.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
-				logger.Error(err, "retention: delete result ConfigMap", "configMap", j.Name)
+			// Only a result ConfigMap this owner's run wrote (by its labels).
+			var cm corev1.ConfigMap
+			err := apiReader.Get(ctx, client.ObjectKey{Namespace: owner.GetNamespace(), Name: j.Name}, &cm)
+			if err == nil && cm.Labels[runplan.LabelManagedBy] == runplan.ManagedByValue && cm.Labels[runplan.LabelOwnerKind] == kind && cm.Labels[runplan.LabelRole] == "result" {
+				if err := c.Delete(ctx, &cm); err != nil && !apierrors.IsNotFound(err) {
+					logger.Error(err, "retention: delete result ConfigMap", "configMap", j.Name)
+				}
 			}
 		}
 	}
