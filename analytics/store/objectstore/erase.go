@@ -119,8 +119,14 @@ func scrub(name string, body []byte, drop map[string]bool) ([]byte, int64, bool,
 		return scrubCSV(body, drop)
 	case name == CustomersParquet:
 		return scrubParquet(body, drop)
+	case path.Ext(name) == ".ndjson" || path.Ext(name) == ".jsonl":
+		return scrubNDJSON(body, drop)
 	case path.Ext(name) == ".json":
 		return scrubJSON(body, drop)
+	case path.Ext(name) == ".csv":
+		if out, n, del, err := scrubCSV(body, drop); err == nil {
+			return out, n, del, nil
+		}
 	}
 	for id := range drop {
 		if bytes.Contains(body, []byte(id)) {
@@ -376,4 +382,48 @@ func ApplyRetention(ctx context.Context, cfg SinkConfig, p retention.Policy, now
 	}
 	drop := retention.Expired(rr, p, now)
 	return drop, DeleteRuns(ctx, cfg, drop)
+}
+
+// scrubNDJSON drops the lines (one JSON object each) whose customer field
+// names one of the customers.
+func scrubNDJSON(body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
+	var out bytes.Buffer
+	var n int64
+	for _, line := range bytes.SplitAfter(body, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			out.Write(line)
+			continue
+		}
+		var row struct {
+			Customer string `json:"customer"`
+		}
+		if err := json.Unmarshal(line, &row); err != nil {
+			return nil, 0, false, err
+		}
+		if drop[row.Customer] {
+			n++
+			continue
+		}
+		out.Write(line)
+	}
+	if n == 0 {
+		return body, 0, false, nil
+	}
+	return out.Bytes(), n, false, nil
+}
+
+// ScrubFile removes the customers from one result file, chosen by its name:
+// customers.csv or any CSV with a customer column, customers.parquet,
+// NDJSON per-customer rows, JSON documents. Any other file that names one
+// of them must go whole (remove). removed counts the lines or entries
+// taken out.
+func ScrubFile(name string, body []byte, ids []string) (out []byte, removed int64, remove bool, err error) {
+	drop := map[string]bool{}
+	for _, id := range ids {
+		drop[id] = true
+	}
+	if path.Ext(name) == ".parquet" {
+		return scrubParquet(body, drop)
+	}
+	return scrub(path.Base(name), body, drop)
 }
