@@ -236,26 +236,4 @@ func (r *ErasureRequestReconciler) eraseResultConfigMaps(ctx context.Context, t 
 	return rows, objs, nil
 }
 
-// mentions reports whether s holds one of the IDs as a JSON string or a
-// whole word, so that short IDs do not match inside unrelated text.
-func mentions(s string, ids []string) bool {
-	for _, id := range ids {
-		for i := 0; ; {
-			j := strings.Index(s[i:], id)
-			if j < 0 {
-				break
-			}
-			at := i + j
-			end := at + len(id)
-			if (at == 0 || !wordByte(s[at-1])) && (end == len(s) || !wordByte(s[end])) {
-				return true
-			}
-			i = at + 1
-		}
-	}
-	return false
-}
-
-func wordByte(b byte) bool {
-	return b == '_' || b == '-' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
-}
+func mentions(s string, ids []string) bool { return objectstore.Mentions(s, ids) }

@@ -128,10 +128,8 @@ func scrub(name string, body []byte, drop map[string]bool) ([]byte, int64, bool,
 			return out, n, del, nil
 		}
 	}
-	for id := range drop {
-		if bytes.Contains(body, []byte(id)) {
-			return nil, 1, true, nil
-		}
+	if mentionsAny(string(body), drop) {
+		return nil, 1, true, nil
 	}
 	return body, 0, false, nil
 }
@@ -274,7 +272,7 @@ func scrubValue(v any, drop map[string]bool, n *int64) any {
 		}
 		return x
 	case string:
-		if drop[x] {
+		if mentionsAny(x, drop) {
 			*n++
 			return ""
 		}
@@ -282,14 +280,59 @@ func scrubValue(v any, drop map[string]bool, n *int64) any {
 	return v
 }
 
+// Mentions reports whether s holds one of ids as a whole token (not inside
+// a longer word), so short IDs do not match unrelated text.
+func Mentions(s string, ids []string) bool {
+	for _, id := range ids {
+		if mentions(s, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func mentionsAny(s string, drop map[string]bool) bool {
+	if drop[s] {
+		return true
+	}
+	for id := range drop {
+		if mentions(s, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func mentions(s, id string) bool {
+	if id == "" {
+		return false
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], id)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(id)
+		if (at == 0 || !wordByte(s[at-1])) && (end == len(s) || !wordByte(s[end])) {
+			return true
+		}
+		i = at + 1
+	}
+}
+
+func wordByte(b byte) bool {
+	return b == '_' || b == '-' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
 // names reports whether an array element identifies a customer.
 func names(e any, drop map[string]bool) bool {
 	switch x := e.(type) {
 	case string:
-		return drop[x]
+		return mentionsAny(x, drop)
 	case map[string]any:
 		for _, f := range x {
-			if s, ok := f.(string); ok && drop[s] {
+			if s, ok := f.(string); ok && mentionsAny(s, drop) {
 				return true
 			}
 		}
