@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -98,8 +99,13 @@ func applyPrivacy(ctx context.Context, c client.Client, r client.Reader, p *runp
 	if r == nil {
 		r = c
 	}
-	if _, err := ensurePrivacySecret(ctx, c, r, p.Owner.Namespace); err != nil {
-		return err
+	// Plans are also rendered to check references on every reconcile: the
+	// Secret is looked up at most once a minute per namespace, not each time.
+	if now := time.Now(); !privacySeen.recent(privacyKey(c, p.Owner.Namespace), now) {
+		if _, err := ensurePrivacySecret(ctx, c, r, p.Owner.Namespace); err != nil {
+			return err
+		}
+		privacySeen.found(privacyKey(c, p.Owner.Namespace), now)
 	}
 	p.StateKeyEnv = stateKeyEnv
 	p.Suppression = &runplan.Suppression{KeyEnv: suppressionKeyEnv, ListEnv: suppressionEnv}
@@ -117,4 +123,14 @@ func maxAge(ret *crmv1.Retention) time.Duration {
 		return 0
 	}
 	return ret.MaxAge.Duration
+}
+
+// privacySeen remembers the namespaces whose privacy Secret was found or
+// made recently (the ServiceAccount memo's TTL).
+var privacySeen seenAccounts
+
+// privacyKey is per client too: each manager (a test harness may run
+// several against different API servers) checks for itself.
+func privacyKey(c client.Client, ns string) types.NamespacedName {
+	return types.NamespacedName{Namespace: ns, Name: fmt.Sprintf("%s@%p", suppress.SecretName, c)}
 }
