@@ -129,7 +129,7 @@ func (r *ErasureRequestReconciler) secretValue(ctx context.Context, ns, name, ke
 	}
 	v, ok := s.Data[key]
 	if !ok {
-		return "", fmt.Errorf("Secret %q has no key %q", name, key)
+		return "", fmt.Errorf("key %q missing in Secret %q", key, name)
 	}
 	return string(v), nil
 }

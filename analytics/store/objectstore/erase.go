@@ -138,7 +138,7 @@ func scrubCSV(body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
 	r := csv.NewReader(bytes.NewReader(body))
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return body, 0, false, nil
 	}
 	if err != nil {
@@ -154,7 +154,7 @@ func scrubCSV(body []byte, drop map[string]bool) ([]byte, int64, bool, error) {
 	var n int64
 	for {
 		rec, err := r.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -181,7 +181,7 @@ func scrubParquet(body []byte, drop map[string]bool) ([]byte, int64, bool, error
 	for read < len(rows) {
 		k, err := r.Read(rows[read:])
 		read += k
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -357,7 +357,7 @@ func getObject(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key strin
 }
 
 func removeObject(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key string) error {
-	if err := cl.RemoveObject(ctx, cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil && kindOf(err) != ErrNotFound {
+	if err := cl.RemoveObject(ctx, cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil && !errors.Is(kindOf(err), ErrNotFound) {
 		return cfg.wrap("remove "+key, err)
 	}
 	return nil
@@ -366,7 +366,7 @@ func removeObject(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key st
 func lowerMarkerCount(ctx context.Context, cl *minio.Client, cfg *SinkConfig, key string, n int64) error {
 	b, err := getObject(ctx, cl, cfg, key)
 	if err != nil {
-		if kindOf(err) == ErrNotFound {
+		if errors.Is(kindOf(err), ErrNotFound) {
 			return nil
 		}
 		return err
