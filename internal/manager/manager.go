@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -73,6 +74,9 @@ type Options struct {
 	// config/namespaced install): it lists, watches and reads objects,
 	// Secrets included, only there. Empty watches the whole cluster.
 	WatchNamespaces []string
+
+	// skipNameValidation lets tests start a second manager in one process.
+	skipNameValidation bool
 }
 
 // LeaderElectionID names the lease the replicas compete for.
@@ -170,6 +174,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// released at once and a standby takes over without waiting.
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cacheOptions(o.WatchNamespaces),
+		Controller:                    ctrlconfig.Controller{SkipNameValidation: &o.skipNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)

@@ -28,6 +28,7 @@ func TestNamespacedManagerAndKubeconfigCleanup(t *testing.T) {
 	o.MetricsAddr, o.ProbeAddr = "0", "0"
 	o.WatchNamespaces = []string{"watched"}
 	o.LocalExec = true
+	o.skipNameValidation = true // TestManagerAgainstAPIServer ran one before
 	mgr, err := New(e.Config, o)
 	if err != nil {
 		t.Fatal(err)
