@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/store/retention"
 )
 
 // TestErase writes a CSV run and a Parquet run of 4 customers each plus an
@@ -99,5 +101,44 @@ func TestScrubJSON(t *testing.T) {
 	_ = json.Unmarshal([]byte(`{"vip":{"drops":[{"id":"amy","flagged":false}]},"ids":["cy"],"owner":"","n":3,"note":"bobby"}`), &want)
 	if fmt.Sprint(got) != fmt.Sprint(want) || n != 3 {
 		t.Errorf("scrubbed (%d) = %s", n, out)
+	}
+}
+
+// TestApplyRetention publishes three runs and applies maxAge at a "now"
+// just past the second run's completion plus maxAge: exactly the two older
+// runs go, whole folders, and the newest stays.
+func TestApplyRetention(t *testing.T) {
+	_, cfg, cl := setup(t, false)
+	ctx := context.Background()
+	for _, run := range []string{"r1", "r2", "r3"} {
+		sc := sinkCfg(cfg, run)
+		sc.KeepRuns = 10
+		if err := writeRun(ctx, sc, []result.Row{{Customer: "amy", Segment: "Loyal"}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // object times have whole seconds
+	}
+	runs, err := CompleteRuns(ctx, sinkCfg(cfg, "x"))
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("runs %v, %v", runs, err)
+	}
+	at := map[string]time.Time{}
+	for _, r := range runs {
+		at[r.ID] = r.FinishedAt
+	}
+	dropped, err := ApplyRetention(ctx, sinkCfg(cfg, "x"), retention.Policy{MaxAge: time.Hour}, at["r2"].Add(time.Hour+time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(dropped) != "[r2 r1]" {
+		t.Errorf("dropped %v, want [r2 r1]", dropped)
+	}
+	for _, run := range []string{"r1", "r2"} {
+		if k := keys(t, cl, "results/shop-ns/rfm-model/"+run+"/"); len(k) != 0 {
+			t.Errorf("%s left: %v", run, k)
+		}
+	}
+	if k := keys(t, cl, "results/shop-ns/rfm-model/r3/"); len(k) < 2 {
+		t.Errorf("r3 = %v", k)
 	}
 }
