@@ -9,6 +9,11 @@
 //     result ConfigMap in status (figures, segments, migration).
 //   - ReportSchedule: CronJob semantics (internal/schedule), report Jobs,
 //     history pruning, KPIs and alerts (internal/alerts).
+//   - ErasureRequest: erases customers from every stored result of the
+//     selected models and schedules and suppresses them in later runs
+//     (erasurerequest*.go); retention by age (retention.go) and the keyed
+//     state and suppression Secret (privacy.go) serve the same data
+//     protection.
 //
 // Job names are deterministic per trigger — "<model>-g<generation>",
 // "<model>-n<hash of the run-now value>", "<model>-r<refresh slot>",
