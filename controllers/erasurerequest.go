@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -122,6 +123,10 @@ func (r *ErasureRequestReconciler) erase(ctx context.Context, er *crmv1.ErasureR
 	// 1. The suppression list first: a run that starts from now on leaves
 	// the customers out, so nothing erased below comes back.
 	added, err := r.suppress(ctx, er.Namespace, ids)
+	var full *listFullError
+	if errors.As(err, &full) {
+		return ctrl.Result{}, crmv1.ErasureReasonSuppressionListFull, err.Error()
+	}
 	if err != nil {
 		return ctrl.Result{}, crmv1.ErasureReasonStoreUnreachable, fmt.Sprintf("suppression list: %v", err)
 	}
@@ -203,7 +208,11 @@ func (r *ErasureRequestReconciler) suppress(ctx context.Context, ns string, ids 
 	if n == 0 {
 		return 0, nil
 	}
-	s.Data[suppress.KeyList] = []byte(l.String())
+	text := l.String()
+	if len(text) > suppress.MaxListBytes {
+		return 0, &listFullError{entries: l.Len()}
+	}
+	s.Data[suppress.KeyList] = []byte(text)
 	if err := r.Update(ctx, s); err != nil {
 		return 0, fmt.Errorf("update Secret %s: %w", suppress.SecretName, err)
 	}
@@ -266,4 +275,11 @@ func (r *ErasureRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("erasurerequest").
 		For(&crmv1.ErasureRequest{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(r)
+}
+
+// listFullError: the suppression list would outgrow what a run can read.
+type listFullError struct{ entries int }
+
+func (e *listFullError) Error() string {
+	return fmt.Sprintf("the namespace's suppression list would hold %d entries, above the %d bytes a run can read (about 7,700 customers); nothing was erased", e.entries, suppress.MaxListBytes)
 }

@@ -32,6 +32,10 @@ const (
 	// ErasureReasonStoreUnreachable: a result store could not be reached or
 	// refused the deletion; the request is retried.
 	ErasureReasonStoreUnreachable = "StoreUnreachable"
+	// ErasureReasonSuppressionListFull: the namespace's suppression list
+	// cannot take more customers (a run reads it from one environment
+	// variable); nothing is erased.
+	ErasureReasonSuppressionListFull = "SuppressionListFull"
 	// ErasureReasonStoreConfigInvalid: a store's connection could not be
 	// rendered (a missing DataSource or Secret).
 	ErasureReasonStoreConfigInvalid = "StoreConfigInvalid"

@@ -1,7 +1,8 @@
 // Package suppress is the per-namespace suppression list of erased
 // customers: IDs that later runs leave out even while a source still holds
 // them. The list never holds an ID in clear: each entry is a keyed digest,
-// HMAC-SHA256(suppression key, "crmlens/suppress/v1" ‖ 0 ‖ id), a
+// HMAC-SHA256(suppression key, "crmlens/suppress/v1" ‖ 0 ‖ id) cut to 96
+// bits, a
 // derivation of its own — never the exported pseudonym, so a pseudonymised
 // export cannot be joined against the list, and the list cannot be matched
 // against guessed IDs without the key. List and key live in one Secret the
@@ -12,6 +13,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,13 +31,19 @@ const (
 	KeyStateKey = "state-key"
 	// KeySuppressionKey keys the suppression list's digests.
 	KeySuppressionKey = "suppression-key"
-	// KeyList holds the suppression list: one hex digest a line, sorted.
+	// KeyList holds the suppression list: one digest a line, sorted.
 	KeyList = "suppressed"
 )
 
-// digestHex is the length of a list entry: 128 bits, ample against
-// accidental matches in any customer base.
-const digestHex = 32
+// digestLen is the length of a list entry: 96 bits in unpadded base64url,
+// so a false match among 10⁷ customers and 10⁴ entries has odds of about
+// 10⁻¹⁸, while an entry with its newline takes 17 bytes.
+const digestLen = 16
+
+// MaxListBytes bounds the stored list: it reaches a run as one environment
+// variable, and Linux refuses a single one above 128 KiB (MAX_ARG_STRLEN).
+// That is about 7,700 entries per namespace.
+const MaxListBytes = 120 << 10
 
 const domain = "crmlens/suppress/v1\x00"
 
@@ -54,7 +62,7 @@ func Digest(key []byte, id string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(domain))
 	m.Write([]byte(id))
-	return hex.EncodeToString(m.Sum(nil))[:digestHex]
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
 }
 
 // List is a parsed suppression list.
@@ -74,11 +82,11 @@ func Parse(key []byte, text string) (*List, error) {
 		if line == "" {
 			continue
 		}
-		if len(line) != digestHex {
-			return nil, fmt.Errorf("suppression list: entry of %d characters, want %d", len(line), digestHex)
+		if len(line) != digestLen {
+			return nil, fmt.Errorf("suppression list: entry of %d characters, want %d", len(line), digestLen)
 		}
-		if _, err := hex.DecodeString(line); err != nil {
-			return nil, fmt.Errorf("suppression list: entry is not hex: %w", err)
+		if _, err := base64.RawURLEncoding.DecodeString(line); err != nil {
+			return nil, fmt.Errorf("suppression list: entry is not base64url: %w", err)
 		}
 		l.entries[line] = struct{}{}
 	}
