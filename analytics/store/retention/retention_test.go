@@ -21,8 +21,7 @@ func TestExpiredOrderAndTies(t *testing.T) {
 		{Policy{KeepRuns: 1, Current: "a"}, "[b]"},
 		{Policy{MaxAge: time.Minute}, "[b a]"},
 	} {
-		got := Expired(runs, tc.p, now)
-		if fmt.Sprint(got) != tc.want && !(tc.want == "[]" && len(got) == 0) {
+		if got := Expired(runs, tc.p, now); fmt.Sprint(got) != tc.want {
 			t.Errorf("%+v: %v, want %s", tc.p, got, tc.want)
 		}
 	}
