@@ -25,10 +25,11 @@ import (
 )
 
 // TestErasureRequest runs two models on a real PostgreSQL (results to a
-// table) and a real S3 server (results as CSV run folders), then erases
+// table) and a real S3 server (results as CSV run folders), and a
+// ReportSchedule writing to a table of its own, then erases
 // two customers with an ErasureRequest. The manager is restarted in the
 // middle (the object store refuses its credentials at first, so only the
-// PostgreSQL model is done); the new manager finishes the rest without
+// PostgreSQL targets are done); the new manager finishes the rest without
 // redoing it. Afterwards no table, view, object or ConfigMap holds a row,
 // line or state hash of theirs, though the source table still holds their
 // orders, and the next runs leave them out.
@@ -49,7 +50,13 @@ func TestErasureRequest(t *testing.T) {
 	s3m.Spec.Output.Store = &crmv1.ResultStore{ObjectStore: &crmv1.ObjectStoreSink{ObjectStoreConnection: s3Conn(s3, "results"), Prefix: "crm", Format: crmv1.FormatCSV}}
 	s3Secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
 		StringData: map[string]string{"AWS_ACCESS_KEY_ID": s3.AccessKey, "AWS_SECRET_ACCESS_KEY": s3.SecretKey}}
-	h.create(pgSecret(ns, "pg", pg.User, pg.Password), s3Secret, pgSource(ns, "warehouse", "pg", pg, "orders"), pgm, s3m)
+	// A ReportSchedule with a result table of its own is erased too.
+	kpi := schedule(ns, "kpi", "@yearly", crmv1.ConcurrencyForbid)
+	kpi.Spec.Sources = []crmv1.SourceRef{{Name: "warehouse"}}
+	kpi.Spec.Output.Store = &crmv1.ResultStore{Postgres: &crmv1.PostgresStore{DataSourceRef: &crmv1.LocalObjectReference{Name: "warehouse"}, Table: "kpi_results"}}
+	kpi.Annotations = map[string]string{crmv1.RunNowAnnotation: "1"}
+	h.create(pgSecret(ns, "pg", pg.User, pg.Password), s3Secret, pgSource(ns, "warehouse", "pg", pg, "orders"), pgm, s3m, kpi)
+	h.waitScheduleResult(ns, "kpi")
 	before := map[string]int64{}
 	for _, name := range []string{"rfm-pg", "rfm-s3"} {
 		m := h.waitModelRun(ns, name, name+"-g1")
@@ -66,7 +73,7 @@ func TestErasureRequest(t *testing.T) {
 	}
 	// The check is sound: before erasure they are found everywhere.
 	hits := strings.Join(h.erasureScan(ns, pg, s3, victims), "\n")
-	for _, where := range []string{"postgres crm_results: ", "postgres crm_results_latest: ", "s3 crm/" + ns + "/rfm-s3/rfm-s3-g1/customers.csv: ",
+	for _, where := range []string{"postgres crm_results: ", "postgres crm_results_latest: ", "postgres kpi_results: ", "s3 crm/" + ns + "/rfm-s3/rfm-s3-g1/customers.csv: ",
 		"state rfm-pg-state: ", "state rfm-s3-state: "} {
 		for _, v := range victims {
 			if !strings.Contains(hits, where+v) && !strings.Contains(hits, where+"hash of "+v) {
@@ -94,7 +101,7 @@ func TestErasureRequest(t *testing.T) {
 		}
 		return nil
 	})
-	if fmt.Sprint(er.Status.CompletedTargets) != "[SegmentationModel/rfm-pg]" || er.Status.Customers != 2 || er.Status.Suppressed != 2 {
+	if fmt.Sprint(er.Status.CompletedTargets) != "[ReportSchedule/kpi SegmentationModel/rfm-pg]" || er.Status.Customers != 2 || er.Status.Suppressed != 2 {
 		t.Fatalf("mid-way status = %+v", er.Status)
 	}
 	if c := cond(er.Status.Conditions, crmv1.ConditionComplete); c == nil || c.Status != metav1.ConditionFalse {
@@ -124,6 +131,8 @@ func TestErasureRequest(t *testing.T) {
 		got[e.Owner+" "+e.Store] = fmt.Sprintf("%d/%d", e.Rows, e.Objects)
 	}
 	want := map[string]string{
+		"ReportSchedule/kpi PostgreSQL":            "2/0",
+		"ReportSchedule/kpi ResultConfigMap":       "0/0",
 		"SegmentationModel/rfm-pg PostgreSQL":      "2/0",
 		"SegmentationModel/rfm-pg StateConfigMap":  "2/0",
 		"SegmentationModel/rfm-pg ResultConfigMap": "0/0",
