@@ -5,6 +5,7 @@
 //	crmlens run [flags]         run one analysis inside a Job pod
 //	crmlens analyze [flags]     run the analytics engine on local files
 //	crmlens report [flags]      render a result document as a self-contained HTML page
+//	crmlens erase [flags] FILE  erase customers from result files (right to be forgotten)
 package main
 
 import (
@@ -24,7 +25,7 @@ func main() {
 
 	args := os.Args[1:]
 	role := "manager"
-	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report") {
+	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report" || args[0] == "erase") {
 		role, args = args[0], args[1:]
 	}
 	var code int
@@ -33,6 +34,8 @@ func main() {
 		code = cli.Analyze(ctx, args, os.Stdout, os.Stderr)
 	case "report":
 		code = cli.Report(ctx, args, os.Stdout, os.Stderr)
+	case "erase":
+		code = cli.Erase(ctx, args, os.Stdout, os.Stderr)
 	case "run":
 		code = runner.Main(ctx, args)
 	default:

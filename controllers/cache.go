@@ -7,6 +7,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -18,7 +19,8 @@ import (
 )
 
 // CacheOptions is the manager cache these reconcilers are written for:
-//   - only crmlens's own Jobs are cached, never every Job in the cluster;
+//   - only crmlens's own Jobs (and ConfigMaps, Secrets) are cached, never
+//     every one in the cluster;
 //   - managedFields are dropped from every cached object. The reconcilers
 //     never read them, they are often the larger part of an object, and an
 //     update sent without them leaves the server's record as it is — so
@@ -27,6 +29,11 @@ func CacheOptions() cache.Options {
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
 			&batchv1.Job{}: {Label: labels.SelectorFromSet(labels.Set{runplan.LabelManagedBy: runplan.ManagedByValue})},
+			// Least privilege: should a reconciler ever read them through the
+			// cache, only crmlens's own ConfigMaps and Secrets are listed and
+			// watched (today both are read uncached, by name).
+			&corev1.ConfigMap{}: {Label: labels.SelectorFromSet(labels.Set{runplan.LabelManagedBy: runplan.ManagedByValue})},
+			&corev1.Secret{}:    {Label: labels.SelectorFromSet(labels.Set{runplan.LabelManagedBy: runplan.ManagedByValue})},
 		},
 		DefaultTransform: cache.TransformStripManagedFields(),
 	}

@@ -9,6 +9,11 @@
 //     result ConfigMap in status (figures, segments, migration).
 //   - ReportSchedule: CronJob semantics (internal/schedule), report Jobs,
 //     history pruning, KPIs and alerts (internal/alerts).
+//   - ErasureRequest: erases customers from every stored result of the
+//     selected models and schedules and suppresses them in later runs
+//     (erasurerequest*.go); retention by age (retention.go) and the keyed
+//     state and suppression Secret (privacy.go) serve the same data
+//     protection.
 //
 // Job names are deterministic per trigger — "<model>-g<generation>",
 // "<model>-n<hash of the run-now value>", "<model>-r<refresh slot>",
@@ -45,6 +50,7 @@ func SetupAll(mgr ctrl.Manager, cfg Config) error {
 		(&DataSourceReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
 		(&SegmentationModelReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
 		(&ReportScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
+		(&ErasureRequestReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: rec, Config: cfg}).SetupWithManager(mgr),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("set up reconcilers: %w", err)

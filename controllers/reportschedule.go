@@ -214,6 +214,10 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		warnInsecureStore(r.Recorder, &rs, "spec.output.store", rs.Spec.Output.Store)
 	}
 	fx.run()
+	// Retention by age (output.retention.maxAge; controllers/retention.go).
+	if d := ageRetainer.apply(ctx, r.Client, r.APIReader, now, &rs, kindSchedule, outputOf(target{obj: &rs}), jobs, true, rs.Status.ResultConfigMap); d > 0 && (result.RequeueAfter == 0 || d < result.RequeueAfter) {
+		result.RequeueAfter = d
+	}
 	return result, nil
 }
 
@@ -503,7 +507,11 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 	p.Alerts = alertPlan(rs)
 	pz, ps := renderPseudonymize(rs.Spec.Output.Pseudonymize)
 	p.Pseudonymize = pz
-	return p, append(append(secrets, ss...), ps...), nil
+	secrets = append(append(secrets, ss...), ps...)
+	if err := applyPrivacy(ctx, r.Client, r.APIReader, p, &secrets, rs.Spec.Output.Pseudonymize, rs.Spec.Output.Retention); err != nil {
+		return nil, nil, err
+	}
+	return p, secrets, nil
 }
 
 // absorb processes a run that finished since the last reconcile: KPIs,

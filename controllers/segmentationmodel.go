@@ -205,6 +205,10 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		warnInsecureStore(r.Recorder, &m, "spec.output.store", m.Spec.Output.Store)
 	}
 	fx.run()
+	// Retention by age (output.retention.maxAge; controllers/retention.go).
+	if d := ageRetainer.apply(ctx, r.Client, r.APIReader, now, &m, kindModel, outputOf(target{obj: &m}), jobs, false, ""); d > 0 && (requeue == 0 || d < requeue) {
+		requeue = d
+	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
@@ -381,6 +385,9 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	pz, ps := renderPseudonymize(m.Spec.Output.Pseudonymize)
 	plan.Pseudonymize = pz
 	secrets = append(secrets, ps...)
+	if err := applyPrivacy(ctx, r.Client, r.APIReader, &plan, &secrets, m.Spec.Output.Pseudonymize, m.Spec.Output.Retention); err != nil {
+		return false, err
+	}
 	anchorSamples(plan.Sources, plan.Created)
 	encoded, err := plan.Encode()
 	if err != nil {

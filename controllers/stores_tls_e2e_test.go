@@ -130,7 +130,9 @@ func TestStoresPrivateCA(t *testing.T) {
 		}
 		slices.Sort(refs)
 		want := []string{"CRMLENS_OUT_PG_CA=wh-ca/ca.crt", "CRMLENS_OUT_PG_PASSWORD=pg/password", "CRMLENS_OUT_PG_USER=pg/username",
-			"CRMLENS_S0_PG_CA=wh-ca/ca.crt", "CRMLENS_S0_PG_PASSWORD=pg/password", "CRMLENS_S0_PG_USER=pg/username"}
+			"CRMLENS_S0_PG_CA=wh-ca/ca.crt", "CRMLENS_S0_PG_PASSWORD=pg/password", "CRMLENS_S0_PG_USER=pg/username",
+			// The namespace's privacy keys and suppression list (docs/operations.md).
+			"CRMLENS_STATE_KEY=crmlens-privacy/state-key", "CRMLENS_SUPPRESSED=crmlens-privacy/suppressed", "CRMLENS_SUPPRESSION_KEY=crmlens-privacy/suppression-key"}
 		if !slices.Equal(refs, want) {
 			t.Errorf("Job %s secretKeyRefs %v, want %v", j.Name, refs, want)
 		}

@@ -102,6 +102,9 @@ type Config struct {
 	PreviousStages map[string]lifecycle.Stage // previous lifecycle assignment, for transitions
 	KPI            kpi.Params
 	Contacts       []kpi.Contact // campaign contacts; nil: no campaign KPIs
+	// Exclude, when set, names customers left out of the analysis entirely
+	// (the suppression list of erased customers).
+	Exclude func(id string) bool
 	// ContactsReport, when set, is what reading Contacts refused; it is
 	// copied into the campaign KPIs.
 	ContactsReport *kpi.ContactsReport

@@ -116,6 +116,7 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 	if set == nil {
 		return nil, errors.New("analyze: nil customer set")
 	}
+	excludeCustomers(set, cfg.Exclude)
 	asOf := resolveAsOf(&cfg, set, start)
 	doc := result.New()
 	doc.Run.Method = string(cfg.method())

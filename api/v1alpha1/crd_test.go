@@ -106,6 +106,8 @@ func decodeStrict(kind string, data []byte) (any, error) {
 		typed = &crmv1.SegmentationModel{}
 	case "ReportSchedule":
 		typed = &crmv1.ReportSchedule{}
+	case "ErasureRequest":
+		typed = &crmv1.ErasureRequest{}
 	case "Secret":
 		typed = &corev1.Secret{}
 	default:

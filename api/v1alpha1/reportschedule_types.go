@@ -257,6 +257,10 @@ type ReportOutput struct {
 	// +optional
 	Pseudonymize *Pseudonymization `json:"pseudonymize,omitempty"`
 
+	// retention bounds the age of stored runs (next to store keepRuns).
+	// +optional
+	Retention *Retention `json:"retention,omitempty"`
+
 	// webhook is notified of runs and alerts.
 	// +optional
 	Webhook *Webhook `json:"webhook,omitempty"`

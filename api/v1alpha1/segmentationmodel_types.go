@@ -379,6 +379,10 @@ type Output struct {
 	// the analysis (per-customer store rows, reports).
 	// +optional
 	Pseudonymize *Pseudonymization `json:"pseudonymize,omitempty"`
+
+	// retention bounds the age of stored runs (next to store keepRuns).
+	// +optional
+	Retention *Retention `json:"retention,omitempty"`
 }
 
 // Pseudonymization replaces each customer ID by the first 16 hex characters

@@ -11,14 +11,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -66,6 +70,13 @@ type Options struct {
 	// controller-runtime does for in-cluster configuration.
 	KubeAPIQPS   float64
 	KubeAPIBurst int
+	// WatchNamespaces limits the manager to these namespaces (the
+	// config/namespaced install): it lists, watches and reads objects,
+	// Secrets included, only there. Empty watches the whole cluster.
+	WatchNamespaces []string
+
+	// skipNameValidation lets tests start a second manager in one process.
+	skipNameValidation bool
 }
 
 // LeaderElectionID names the lease the replicas compete for.
@@ -107,6 +118,16 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"client-side limit of API requests per second; 0 sets none and relies on the API server's priority and fairness")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
 		"requests allowed above --kube-api-qps in a burst (with --kube-api-qps > 0)")
+	fs.Func("watch-namespaces", "comma-separated namespaces to watch (the namespaced install, with Roles instead of a ClusterRole); all namespaces when unset",
+		func(v string) error {
+			o.WatchNamespaces = nil
+			for _, ns := range strings.Split(v, ",") {
+				if ns = strings.TrimSpace(ns); ns != "" {
+					o.WatchNamespaces = append(o.WatchNamespaces, ns)
+				}
+			}
+			return nil
+		})
 }
 
 // NewScheme returns a scheme with the built-in Kubernetes kinds and the
@@ -152,7 +173,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The manager exits right after Start returns, so the lease can be
 		// released at once and a standby takes over without waiting.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controllers.CacheOptions(),
+		Cache:                         cacheOptions(o.WatchNamespaces),
+		Controller:                    ctrlconfig.Controller{SkipNameValidation: &o.skipNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -253,6 +275,28 @@ func setupLocalExec(mgr ctrl.Manager, cfg *rest.Config, o Options) error {
 	if err := ex.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("local executor: %w", err)
 	}
+	// The kubeconfig holds the manager's credentials: it goes when the
+	// manager stops, after the last local Job has exited.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		ex.Wait()
+		return os.RemoveAll(dir)
+	})); err != nil {
+		return fmt.Errorf("local executor: %w", err)
+	}
 	ctrl.Log.WithName("setup").Info("DEVELOPMENT MODE: analysis Jobs run as local processes (--local-exec)")
 	return nil
+}
+
+// cacheOptions are the reconcilers' cache options, limited to namespaces
+// when given.
+func cacheOptions(namespaces []string) cache.Options {
+	o := controllers.CacheOptions()
+	if len(namespaces) > 0 {
+		o.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			o.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return o
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,8 @@ func TestFlags(t *testing.T) {
 			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerImage: "reg/crmlens:1", RunnerServiceAccount: "analytics", LocalExec: true, LocalExecBinary: "/bin/crmlens"}},
 		{"client-side rate limit", []string{"--kube-api-qps=50", "--kube-api-burst=100"},
 			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner", KubeAPIQPS: 50, KubeAPIBurst: 100}},
+		{"namespaced install", []string{"--watch-namespaces=crm-a, crm-b,"},
+			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner", WatchNamespaces: []string{"crm-a", "crm-b"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -48,7 +51,7 @@ func TestFlags(t *testing.T) {
 			if err := fs.Parse(c.args); err != nil {
 				t.Fatal(err)
 			}
-			if o != c.want {
+			if !reflect.DeepEqual(o, c.want) {
 				t.Errorf("got %+v, want %+v", o, c.want)
 			}
 		})

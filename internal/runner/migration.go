@@ -3,8 +3,6 @@ package runner
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,7 +13,7 @@ import (
 )
 
 // Assignments is each customer's segment in one run, with customers kept only
-// as 64-bit keyed hashes (HMAC-SHA256 keyed by the owner's UID): enough to
+// as 64-bit keyed hashes (HMAC-SHA256 keyed by StateHashKey: a secret and the owner's UID): enough to
 // follow a customer from run to run, never the ID itself. Collisions among a
 // million customers are expected about 3·10⁻⁸ times, far below any count shown.
 type Assignments struct {
@@ -33,7 +31,7 @@ type Tracker struct {
 	index map[string]uint16
 }
 
-// NewTracker returns a tracker hashing with key (the owner's UID).
+// NewTracker returns a tracker hashing with key (StateHashKey).
 func NewTracker(key string) *Tracker {
 	return &Tracker{key: []byte(key), a: &Assignments{Segments: []string{""}, ByHash: map[uint64]uint16{}}, index: map[string]uint16{}}
 }
@@ -46,9 +44,7 @@ func (t *Tracker) Add(customer, segment string) {
 		t.a.Segments = append(t.a.Segments, segment)
 		t.index[segment] = idx
 	}
-	m := hmac.New(sha256.New, t.key)
-	m.Write([]byte(customer))
-	t.a.ByHash[binary.BigEndian.Uint64(m.Sum(nil))] = idx
+	t.a.ByHash[HashCustomer(string(t.key), customer)] = idx
 }
 
 // Assignments returns what was collected.

@@ -263,6 +263,14 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	if err != nil {
 		return &Failure{Reason: "Pseudonymize", Err: err}
 	}
+	sup, err := r.suppression(p)
+	if err != nil {
+		return &Failure{Reason: "Suppression", Err: err}
+	}
+	if sup.Len() > 0 {
+		cfg.Exclude = sup.Contains
+		r.Log.Info("suppression list applied", "entries", sup.Len())
+	}
 
 	// The per-customer stream feeds the migration tracker; an external
 	// store sink is chained in when the plan has one.
@@ -285,7 +293,7 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 			return &Failure{Reason: "Source", Err: err}
 		}
 	}
-	tracker := NewTracker(p.Owner.UID)
+	tracker := NewTracker(r.stateKey(p))
 	sink, location, err := r.openSink(ctx, p, cfg)
 	if err != nil {
 		return &Failure{Reason: "Store", Err: err}

@@ -42,7 +42,8 @@ func (r *Runner) openSink(ctx context.Context, p *runplan.Plan, cfg engine.Confi
 		pc.Query = ""
 		table := ps.Table
 		pc.Table = table
-		w, err := postgres.OpenRun(ctx, pc, postgres.SinkOptions{Table: table, RunID: p.Run, KeepRuns: ps.KeepRuns, Columns: cols})
+		w, err := postgres.OpenRun(ctx, pc, postgres.SinkOptions{Table: table, RunID: p.Run, KeepRuns: ps.KeepRuns, Columns: cols,
+			MaxAge: time.Duration(p.Store.MaxAgeSeconds) * time.Second, Now: r.Now})
 		if err != nil {
 			return nil, "", fmt.Errorf("open postgres sink: %w", err)
 		}
@@ -53,6 +54,7 @@ func (r *Runner) openSink(ctx context.Context, p *runplan.Plan, cfg engine.Confi
 		w, err := objectstore.OpenRun(ctx, objectstore.SinkConfig{
 			Config: sc.Config, Prefix: os.Prefix, Namespace: p.Owner.Namespace, Name: p.Owner.Name,
 			RunID: p.Run, Format: strings.ToLower(os.Format), Columns: cols, KeepRuns: os.KeepRuns,
+			MaxAge: time.Duration(p.Store.MaxAgeSeconds) * time.Second,
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("open object store sink: %w", err)

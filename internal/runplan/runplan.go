@@ -78,6 +78,13 @@ type Plan struct {
 	// Pseudonymize, when set, replaces customer IDs by keyed hashes
 	// (analytics/pseudo) wherever they leave the engine.
 	Pseudonymize *Pseudonymize `json:"pseudonymize,omitempty"`
+	// StateKeyEnv names the variable holding the secret that keys the state
+	// ConfigMap's per-customer hashes (with the owner's UID); empty keys them
+	// by the UID alone (plans of older reconcilers).
+	StateKeyEnv string `json:"stateKeyEnv,omitempty"`
+	// Suppression names the variables holding the namespace's suppression
+	// list of erased customers and its key; those customers are left out.
+	Suppression *Suppression `json:"suppression,omitempty"`
 	// Alerts lets the runner evaluate the schedule's alert rules on its own
 	// metrics, so the HTML report lists the alerts this run fires; the
 	// reconciler's evaluation stays the one that sets status.
@@ -88,6 +95,12 @@ type Plan struct {
 // through secretKeyRef; never the key itself).
 type Pseudonymize struct {
 	KeyEnv string `json:"keyEnv"`
+}
+
+// Suppression names the variables of the suppression list (internal/suppress).
+type Suppression struct {
+	KeyEnv  string `json:"keyEnv"`
+	ListEnv string `json:"listEnv"`
 }
 
 // Alerts are a schedule's alert rules and their state before this run.
@@ -322,6 +335,8 @@ type Cleaning struct {
 type Store struct {
 	Postgres    *PostgresSink    `json:"postgres,omitempty"`
 	ObjectStore *ObjectStoreSink `json:"objectStore,omitempty"`
+	// MaxAgeSeconds deletes stored runs older than this (0: no age limit).
+	MaxAgeSeconds int64 `json:"maxAgeSeconds,omitempty"`
 }
 
 // PostgresSink writes per-customer rows to a table.

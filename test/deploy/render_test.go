@@ -66,8 +66,8 @@ func TestKustomizationsRender(t *testing.T) {
 		dir   string
 		kinds map[string]int // kind → count expected
 	}{
-		{"config/default", map[string]int{"Namespace": 1, "CustomResourceDefinition": 3, "Deployment": 1, "Service": 1, "ServiceAccount": 1}},
-		{"config/crd", map[string]int{"CustomResourceDefinition": 3}},
+		{"config/default", map[string]int{"Namespace": 1, "CustomResourceDefinition": 4, "Deployment": 1, "Service": 1, "ServiceAccount": 1}},
+		{"config/crd", map[string]int{"CustomResourceDefinition": 4}},
 		{"config/rbac", map[string]int{"ServiceAccount": 1}},
 		{"config/prometheus", map[string]int{"ServiceMonitor": 1, "PrometheusRule": 1}},
 		{"config/runner", map[string]int{"ServiceAccount": 1, "RoleBinding": 1}},

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/crmlens/crmlens/analytics/result"
+	"github.com/crmlens/crmlens/analytics/store/retention"
 )
 
 // Object names inside a run directory.
@@ -53,6 +54,9 @@ type SinkConfig struct {
 	StaleAfter time.Duration
 	// PartSize is the multipart upload part size; 0 means 8 MiB.
 	PartSize uint64
+	// MaxAge deletes complete runs that finished longer ago than this when
+	// a run publishes (0: no age limit); the run published is kept.
+	MaxAge time.Duration
 }
 
 // AllColumns are the per-customer columns written when SinkConfig.Columns is empty.
@@ -383,12 +387,12 @@ func retain(ctx context.Context, cl *minio.Client, cfg *SinkConfig) error {
 	}
 	complete := map[string]bool{}
 	var drop []string
+	rr := make([]retention.Run, len(runs))
 	for i, r := range runs {
 		complete[r.ID] = true
-		if i >= cfg.KeepRuns && r.ID != cfg.RunID {
-			drop = append(drop, r.ID)
-		}
+		rr[i] = retention.Run{ID: r.ID, FinishedAt: r.FinishedAt}
 	}
+	drop = retention.Expired(rr, retention.Policy{KeepRuns: cfg.KeepRuns, MaxAge: cfg.MaxAge, Current: cfg.RunID}, time.Now())
 	for top, newest := range other {
 		if !complete[top] && top != cfg.RunID && time.Since(newest) > cfg.StaleAfter {
 			drop = append(drop, top)

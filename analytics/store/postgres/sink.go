@@ -31,6 +31,11 @@ type SinkOptions struct {
 	Columns []result.Column
 	// BatchRows is the COPY batch size; 0 means 10000.
 	BatchRows int
+	// MaxAge deletes runs that finished longer ago than this when the run
+	// commits (0: no age limit); the run being written is kept.
+	MaxAge time.Duration
+	// Now is the clock MaxAge is measured with (time.Now when nil).
+	Now func() time.Time
 }
 
 // sinkColumns are the table's value columns, in result.Column order.
@@ -301,6 +306,9 @@ func (w *RunWriter) Close() error {
 	if _, err := w.tx.Exec(ctx, "DELETE FROM "+runs+" WHERE run_id NOT IN (SELECT run_id FROM "+runs+
 		" ORDER BY finished_at DESC, run_id DESC LIMIT $1)", w.opts.KeepRuns); err != nil {
 		return w.fail(w.cfg.wrap(ctx, "sink prune runs", err))
+	}
+	if err := w.pruneByAge(); err != nil {
+		return err
 	}
 	if _, err := w.tx.Exec(ctx, "DELETE FROM "+t+" WHERE run_id NOT IN (SELECT run_id FROM "+runs+")"); err != nil {
 		return w.fail(w.cfg.wrap(ctx, "sink prune rows", err))
