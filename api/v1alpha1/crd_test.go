@@ -450,7 +450,7 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 		for _, r := range l.APIResources {
 			if slices.Contains(r.Categories, "crm") {
 				inCategory = append(inCategory, gv.WithResource(r.Name))
-				wantShort := map[string]string{"datasources": "crmds", "segmentationmodels": "crmseg", "reportschedules": "crmrs"}[r.Name]
+				wantShort := map[string]string{"datasources": "crmds", "segmentationmodels": "crmseg", "reportschedules": "crmrs", "erasurerequests": "crmerase"}[r.Name]
 				if !slices.Contains(r.ShortNames, wantShort) {
 					t.Errorf("%s: short names %v lack %q", r.Name, r.ShortNames, wantShort)
 				}
@@ -465,7 +465,7 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 		names = append(names, r.Resource)
 	}
 	sort.Strings(names)
-	if want := []string{"datasources", "reportschedules", "segmentationmodels"}; !slices.Equal(names, want) {
+	if want := []string{"datasources", "erasurerequests", "reportschedules", "segmentationmodels"}; !slices.Equal(names, want) {
 		t.Fatalf("category crm holds %v, want %v", names, want)
 	}
 
@@ -475,12 +475,13 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 		"datasources":        {"Name", "Content", "Ready", "Reason", "Rows", "Age"},
 		"segmentationmodels": {"Name", "Method", "Ready", "Reason", "Customers", "Last Run", "Age"},
 		"reportschedules":    {"Name", "Schedule", "Suspend", "Ready", "Reason", "Alerts", "Next Run", "Last Success", "Age"},
+		"erasurerequests":    {"Name", "Complete", "Reason", "Customers", "Completed", "Age"},
 	}
 	total := 0
 	for _, r := range inCategory {
 		list := &unstructured.UnstructuredList{}
 		list.SetAPIVersion(r.GroupVersion().String())
-		list.SetKind(map[string]string{"datasources": "DataSource", "segmentationmodels": "SegmentationModel", "reportschedules": "ReportSchedule"}[r.Resource] + "List")
+		list.SetKind(map[string]string{"datasources": "DataSource", "segmentationmodels": "SegmentationModel", "reportschedules": "ReportSchedule", "erasurerequests": "ErasureRequest"}[r.Resource] + "List")
 		if err := e.Client.List(ctx, list); err != nil { // all namespaces
 			t.Fatalf("listing %s: %v", r.Resource, err)
 		}
