@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -147,7 +146,7 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 	}
 	if sc := sp.Schema; sc != nil && sc.Campaigns != nil {
 		c := sc.Campaigns
-		s.Columns = map[string]string{"customer": string(c.CustomerID), "time": string(c.ContactedAt)}
+		s.Columns = map[string]string{"customer": string(c.CustomerID), "time": string(c.ContactedAt), "campaign": string(c.Campaign)}
 		if c.Cost != "" {
 			s.Columns["cost"] = string(c.Cost)
 		}
@@ -211,29 +210,7 @@ func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.S
 }
 
 // cleaning maps the API's cleaning rules (with CRD defaults) to the plan.
-func cleaning(c *crmv1.CleaningRules) runplan.Cleaning {
-	out := runplan.Cleaning{DropGifts: true, DedupeOrders: true, Refunds: "net"}
-	if c == nil {
-		return out
-	}
-	if c.DropGifts != nil {
-		out.DropGifts = *c.DropGifts
-	}
-	if c.DedupeOrders != nil {
-		out.DedupeOrders = *c.DedupeOrders
-	}
-	if c.Refunds != "" {
-		out.Refunds = strings.ToLower(string(c.Refunds))
-	}
-	if c.MinAmount != nil {
-		out.MinAmount = string(*c.MinAmount)
-	}
-	if c.MaxAmount != nil {
-		out.MaxAmount = string(*c.MaxAmount)
-	}
-	out.MergeSameDay = c.MergeSameDay
-	return out
-}
+func cleaning(c *crmv1.CleaningRules) runplan.Cleaning { return runplan.CleaningFrom(c) }
 
 // renderStore maps an output store to the plan, with the credentials it needs.
 func renderStore(ctx context.Context, c client.Reader, ns string, st *crmv1.ResultStore) (*runplan.Store, []secretUse, error) {

@@ -221,7 +221,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // Degraded with one of them clears once the references resolve.
 var missingRefReasons = map[string]bool{
 	"SourceNotFound": true, "ModelNotFound": true, "InvalidStore": true, "InvalidCampaignSource": true,
-	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true,
+	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true, ReasonInvalidSpec: true,
 }
 
 // checkRefs renders the plan from the cache (the model and DataSources are
@@ -394,7 +394,6 @@ func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSc
 func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSchedule, run string) (*runplan.Plan, []secretUse, error) {
 	refs := rs.Spec.Sources
 	clean := rs.Spec.Cleaning
-	method := "RFM"
 	var model *crmv1.SegmentationModel
 	if rs.Spec.ModelRef != nil {
 		var m crmv1.SegmentationModel
@@ -421,61 +420,9 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 		return nil, nil, err
 	}
 	srcs = append(srcs, camps...)
-	a := runplan.Analysis{Method: method, Cleaning: cleaning(clean)}
-	if model != nil {
-		// The model's method and parameters, but the schedule's own window:
-		// reports such as cohorts and forecasts need the longer history.
-		a = modelAnalysis(model)
-		a.Cleaning = cleaning(clean)
-		a.WindowSeconds = 0
-	}
-	if rs.Spec.Window != nil {
-		a.WindowSeconds = int64(rs.Spec.Window.Duration / time.Second)
-	}
-	for _, rep := range rs.Spec.Reports {
-		a.Reports = append(a.Reports, string(rep.Type))
-		if k := rep.KPI; k != nil {
-			a.KPIActiveDays = days(k.ActiveWithin.Duration)
-			a.KPIChurnDays = days(k.ChurnedAfter.Duration)
-			a.KPIResponseDays = days(k.ResponseWindow.Duration)
-		}
-		if p := rep.Pareto; p != nil && p.RevenueShare != "" {
-			a.ParetoShare, _ = strconv.ParseFloat(string(p.RevenueShare), 64)
-		}
-		if v := rep.VIP; v != nil {
-			vp := &runplan.VIP{}
-			if v.TopFraction != nil {
-				vp.TopPercent = dec(string(*v.TopFraction)) * 100
-			}
-			vp.Segments = v.Segments
-			for _, b := range v.SpendBuckets {
-				vp.SpendBuckets = append(vp.SpendBuckets, dec(string(b)))
-			}
-			a.VIP = vp
-		}
-		if b := rep.Basket; b != nil {
-			a.Basket = &runplan.Basket{MinSupport: dec(string(b.MinSupport)), MinConfidence: dec(string(b.MinConfidence)), MinLift: dec(string(b.MinLift)),
-				MaxRules: int(b.MaxRules), Item: strings.ToLower(b.Level)}
-		}
-		if f := rep.Forecast; f != nil {
-			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon)}
-			if f.SeasonLength != nil {
-				fp.SeasonLength = int(*f.SeasonLength)
-			}
-			if fp.Unit == "quarter" {
-				// The engine steps in days, weeks or months: a quarter is three months.
-				fp.Unit, fp.Horizon = "month", fp.Horizon*3
-			}
-			a.Forecast = fp
-		}
-	}
-	if v := rs.Spec.VIPActivityDrop; v != nil {
-		if a.VIP == nil {
-			a.VIP = &runplan.VIP{}
-		}
-		a.VIP.DropThreshold = dec(string(v.Threshold))
-		a.VIP.RecentDays = days(v.Recent.Duration)
-		a.VIP.BaselineDays = days(v.Baseline.Duration)
+	a, err := runplan.ScheduleAnalysis(rs, model)
+	if err != nil {
+		return nil, nil, &MissingRefError{Reason: ReasonInvalidSpec, Msg: err.Error()}
 	}
 	p := &runplan.Plan{
 		Owner:           runplan.Owner{APIVersion: crmv1.GroupVersion.String(), Kind: kindSchedule, Namespace: rs.Namespace, Name: rs.Name, UID: string(rs.UID)},

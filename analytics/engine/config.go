@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/kpi"
 	"github.com/crmlens/crmlens/analytics/lifecycle"
@@ -97,6 +98,7 @@ type Config struct {
 
 	// Method and report parameters; zero values take each package's defaults.
 	SegmentMap     *rfm.SegmentMap // nil: the standard 11-segment map
+	RFM            rfm.Options     // method rfm: the monetary basis
 	ValueMatrix    valuematrix.Params
 	Lifecycle      lifecycle.Params
 	PreviousStages map[string]lifecycle.Stage // previous lifecycle assignment, for transitions
@@ -106,6 +108,7 @@ type Config struct {
 	// copied into the campaign KPIs.
 	ContactsReport *kpi.ContactsReport
 	Pareto         pareto.Params
+	Cohort         cohort.Params // report cohort: period and count
 	CLV            CLVParams      // method clv
 	KMeans         KMeansParams   // method kmeans
 	VIP            VIPParams      // report vip
@@ -186,6 +189,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("calibration end %s is after as-of %s", c.CalibrationEnd.Format(time.DateOnly), c.AsOf.Format(time.DateOnly))
 	}
 	if err := c.Lifecycle.Validate(); err != nil {
+		return err
+	}
+	if err := c.RFM.Validate(); err != nil {
+		return err
+	}
+	if err := c.Cohort.Validate(); err != nil {
 		return err
 	}
 	if err := c.KPI.WithDefaults().Validate(); err != nil {

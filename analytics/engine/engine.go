@@ -141,7 +141,7 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 	var rows func(i int, r *result.Row)
 	switch cfg.method() {
 	case RFM:
-		sc := rfm.Score(cs, asOf)
+		sc := rfm.ScoreWith(cs, asOf, cfg.RFM)
 		m := cfg.SegmentMap
 		if m == nil {
 			m = rfm.Standard()
@@ -223,7 +223,7 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 		case Pareto:
 			doc.Pareto, err = pareto.Analyze(cs, cfg.Pareto)
 		case Cohort:
-			doc.Cohort, err = cohort.Build(cs, asOf)
+			doc.Cohort, err = cohort.BuildWith(cs, asOf, cfg.Cohort)
 		default:
 			m, ok := model(string(rep))
 			if !ok {

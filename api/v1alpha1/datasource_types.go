@@ -449,12 +449,13 @@ type SampleSource struct {
 
 // CSVOptions describe a CSV dialect.
 type CSVOptions struct {
-	// delimiter separates fields: a single character such as "," ";" "|" or
-	// a tab, or the word "whitespace" for runs of spaces and tabs (as in the
-	// CDNOW files).
+	// delimiter separates fields: a single one-byte character such as ","
+	// ";" "|" or a tab (not CR, LF, NUL or the double quote), or the word
+	// "whitespace" for runs of spaces and tabs (as in the CDNOW files).
 	// +optional
 	// +kubebuilder:default=","
-	// +kubebuilder:validation:Pattern=`^([^\r\n"]|whitespace)$`
+	// +kubebuilder:validation:MaxLength=10
+	// +kubebuilder:validation:XValidation:rule="self == 'whitespace' || (bytes(self).size() == 1 && !(self in ['\\r', '\\n', '\\x22', '\\x00']))",message="csv.delimiter must be one single-byte (ASCII) character other than CR, LF, NUL and the double quote, such as \",\" \";\" \"|\" or a tab, or the word \"whitespace\""
 	Delimiter string `json:"delimiter,omitempty"`
 
 	// header says whether the first line names the columns. Without a header,
@@ -571,7 +572,8 @@ type CampaignColumns struct {
 	// customerID is the column holding the contacted customer's ID.
 	// +required
 	CustomerID ColumnName `json:"customerID"`
-	// campaign is the column holding the campaign ID or name.
+	// campaign is the column holding the campaign ID or name; the KPI report
+	// gives each campaign's figures (kpi.campaigns in the result).
 	// +required
 	Campaign ColumnName `json:"campaign"`
 	// contactedAt is the column holding the contact time.
@@ -580,9 +582,6 @@ type CampaignColumns struct {
 	// cost is the column holding the cost of the contact, for ROI.
 	// +optional
 	Cost ColumnName `json:"cost,omitempty"`
-	// channel is the column holding the contact channel (email, sms...).
-	// +optional
-	Channel ColumnName `json:"channel,omitempty"`
 }
 
 // DataSourceStatus is the observed state of a DataSource.

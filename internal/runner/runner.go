@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/engine"
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/kpi"
@@ -441,8 +442,15 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 	if c := a.CLV; c != nil {
 		cfg.CLV = engine.CLVParams{Horizon: c.Horizon, Margin: c.Margin, DiscountRate: c.DiscountRate, AcquisitionCost: c.AcquisitionCost, RetentionCost: c.RetentionCost, Tiers: c.Tiers}
 	}
+	cfg.RFM = rfm.Options{Monetary: rfm.Monetary(a.RFMMonetary)}
 	if k := a.KMeans; k != nil {
-		cfg.KMeans = engine.KMeansParams{K: k.K, MinK: k.MinK, MaxK: k.MaxK, Seed: k.Seed}
+		cfg.KMeans = engine.KMeansParams{K: k.K, MinK: k.MinK, MaxK: k.MaxK, Seed: k.Seed, Restarts: k.Restarts, MaxIterations: k.MaxIterations}
+		for _, f := range k.Features {
+			cfg.KMeans.Features = append(cfg.KMeans.Features, engine.KMeansFeature(f))
+		}
+	}
+	if c := a.Cohort; c != nil {
+		cfg.Cohort = cohort.Params{Period: cohort.Period(c.Period), Periods: c.Periods}
 	}
 	if v := a.VIP; v != nil {
 		cfg.VIP = engine.VIPParams{TopPercent: v.TopPercent, Segments: v.Segments, SpendBuckets: v.SpendBuckets}

@@ -154,7 +154,7 @@ type Source struct {
 	Gzip               bool              `json:"gzip,omitempty"`
 	TimeLayout         string            `json:"timeLayout,omitempty"`
 	TimeZone           string            `json:"timeZone,omitempty"`
-	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...; Campaigns: customer, time, cost)
+	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...; Campaigns: customer, time, cost, campaign)
 }
 
 // Sample is the built-in generator.
@@ -228,15 +228,17 @@ type Analysis struct {
 	Cleaning Cleaning `json:"cleaning"`
 
 	// Method parameters (zero: the engine's defaults).
-	RFMSegments    []RFMSegment `json:"rfmSegments,omitempty"`
-	AOVThreshold   float64      `json:"aovThreshold,omitempty"`
-	FreqThreshold  float64      `json:"frequencyThreshold,omitempty"`
-	NewDays        int          `json:"newDays,omitempty"`
-	AtRiskDays     int          `json:"atRiskDays,omitempty"`
-	ChurnDays      int          `json:"churnDays,omitempty"`
-	LoyalOrders    int64        `json:"loyalOrders,omitempty"`
-	CalibrationEnd *time.Time   `json:"calibrationEnd,omitempty"`
-	TimeUnit       string       `json:"timeUnit,omitempty"`
+	RFMSegments []RFMSegment `json:"rfmSegments,omitempty"`
+	// RFMMonetary is the basis of the M score: total (default) or average.
+	RFMMonetary    string     `json:"rfmMonetary,omitempty"`
+	AOVThreshold   float64    `json:"aovThreshold,omitempty"`
+	FreqThreshold  float64    `json:"frequencyThreshold,omitempty"`
+	NewDays        int        `json:"newDays,omitempty"`
+	AtRiskDays     int        `json:"atRiskDays,omitempty"`
+	ChurnDays      int        `json:"churnDays,omitempty"`
+	LoyalOrders    int64      `json:"loyalOrders,omitempty"`
+	CalibrationEnd *time.Time `json:"calibrationEnd,omitempty"`
+	TimeUnit       string     `json:"timeUnit,omitempty"`
 
 	CLV    *CLV    `json:"clv,omitempty"`
 	KMeans *KMeans `json:"kmeans,omitempty"`
@@ -249,6 +251,13 @@ type Analysis struct {
 	KPIChurnDays    int       `json:"kpiChurnDays,omitempty"`
 	KPIResponseDays int       `json:"kpiResponseDays,omitempty"`
 	ParetoShare     float64   `json:"paretoShare,omitempty"`
+	Cohort          *Cohort   `json:"cohort,omitempty"`
+}
+
+// Cohort report parameters.
+type Cohort struct {
+	Period  string `json:"period,omitempty"`  // week, month (default) or quarter
+	Periods int    `json:"periods,omitempty"` // N cohorts, each followed N periods; 0: all
 }
 
 // CLV parameters (zero: engine defaults).
@@ -267,6 +276,11 @@ type KMeans struct {
 	MinK int    `json:"minK,omitempty"`
 	MaxK int    `json:"maxK,omitempty"`
 	Seed uint64 `json:"seed,omitempty"`
+	// Features in the engine's names (recency, frequency, monetary,
+	// averageOrderValue, tenure, interPurchaseTime); empty: the defaults.
+	Features      []string `json:"features,omitempty"`
+	Restarts      int      `json:"restarts,omitempty"`
+	MaxIterations int      `json:"maxIterations,omitempty"`
 }
 
 // VIP report parameters.
