@@ -95,11 +95,14 @@ type ColumnName string
 // JobSettings shapes the Kubernetes Jobs that run the analysis. The Job pods
 // always run under the restricted Pod Security profile (non-root, read-only
 // root filesystem, no capabilities, RuntimeDefault seccomp).
-// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || self.resources.requests.all(k, !isQuantity(string(self.resources.requests[k])) || quantity(string(self.resources.requests[k])).sign() >= 0)",message="job.resources.requests must not be negative",fieldPath=".resources.requests"
-// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || self.resources.limits.all(k, !isQuantity(string(self.resources.limits[k])) || quantity(string(self.resources.limits[k])).sign() >= 0)",message="job.resources.limits must not be negative",fieldPath=".resources.limits"
-// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !has(self.resources.limits) || self.resources.requests.all(k, !(k in self.resources.limits) || !isQuantity(string(self.resources.requests[k])) || !isQuantity(string(self.resources.limits[k])) || quantity(string(self.resources.requests[k])).compareTo(quantity(string(self.resources.limits[k]))) <= 0)",message="job.resources: each request must not exceed the limit of the same resource",fieldPath=".resources.requests"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || ['cpu', 'memory', 'ephemeral-storage'].all(k, !(k in self.resources.requests) || !isQuantity(string(self.resources.requests[k])) || !quantity(string(self.resources.requests[k])).isLessThan(quantity('0')))",message="job.resources.requests: cpu, memory and ephemeral-storage must not be negative",fieldPath=".resources.requests"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || ['cpu', 'memory', 'ephemeral-storage'].all(k, !(k in self.resources.limits) || !isQuantity(string(self.resources.limits[k])) || !quantity(string(self.resources.limits[k])).isLessThan(quantity('0')))",message="job.resources.limits: cpu, memory and ephemeral-storage must not be negative",fieldPath=".resources.limits"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !has(self.resources.limits) || ['cpu', 'memory', 'ephemeral-storage'].all(k, !(k in self.resources.requests) || !(k in self.resources.limits) || !isQuantity(string(self.resources.requests[k])) || !isQuantity(string(self.resources.limits[k])) || !quantity(string(self.resources.requests[k])).isGreaterThan(quantity(string(self.resources.limits[k]))))",message="job.resources: the cpu, memory and ephemeral-storage requests must not exceed their limits",fieldPath=".resources.requests"
 type JobSettings struct {
 	// resources are the compute requests and limits of the analysis container.
+	// Admission refuses negative cpu, memory and ephemeral-storage and
+	// requests above limits (other resources are checked when the Job is
+	// created).
 	// Memory grows with the number of customers, not with the number of
 	// transactions.
 	// +optional
