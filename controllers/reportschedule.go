@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -473,7 +474,9 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 			rs.Status.LastRunName = j.Name
 			rs.Status.ResultConfigMap = j.Name
 			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, fmt.Sprintf("run %s succeeded", j.Name))
+			kpis := rs.Status.KPIs
 			fx.add(func() {
+				r.notifyRun(ctx, rs, alerts.Run{Name: j.Name, Succeeded: true, KPIs: kpis}, finished.Time)
 				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
 				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
 			})
@@ -486,6 +489,7 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 	rs.Status.LastRunName = j.Name
 	setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, reason, fmt.Sprintf("run %s failed: %s", j.Name, msg))
 	fx.add(func() {
+		r.notifyRun(ctx, rs, alerts.Run{Name: j.Name, Reason: reason, Message: msg}, now)
 		metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Failed, dur, 0)
 		r.Recorder.Eventf(rs, j, corev1.EventTypeWarning, ReasonRunFailed, "Report", "report run %s failed (%s): %s", j.Name, reason, msg)
 	})
@@ -586,44 +590,73 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 	if wh == nil || (len(firing) == 0 && len(o.Resolved) == 0) {
 		return
 	}
-	wants := func(e crmv1.WebhookEvent) bool {
-		if len(wh.Events) == 0 {
-			return true
-		}
-		for _, x := range wh.Events {
-			if x == e {
-				return true
-			}
-		}
-		return false
-	}
 	var started, resolved []alerts.State
-	if wants("AlertFiring") {
+	if wantsEvent(wh, crmv1.WebhookEvent("AlertFiring")) {
 		started = firing
 	}
-	if wants("AlertResolved") {
+	if wantsEvent(wh, crmv1.WebhookEvent("AlertResolved")) {
 		resolved = o.Resolved
 	}
+	if len(started) == 0 && len(resolved) == 0 {
+		return
+	}
+	url, ok := r.webhookURL(ctx, rs)
+	if !ok {
+		return
+	}
+	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at, firingUntil(rs, r.clock().Now()))
+	r.post(rs, url, payload)
+}
+
+// wantsEvent reports whether the webhook is to be sent event e (all events
+// when the list is empty, as for objects built without CRD defaults).
+func wantsEvent(wh *crmv1.Webhook, e crmv1.WebhookEvent) bool {
+	if wh == nil {
+		return false
+	}
+	return len(wh.Events) == 0 || slices.Contains(wh.Events, e)
+}
+
+// notifyRun posts a finished run to the webhook when its events ask for
+// RunSucceeded or RunFailed.
+func (r *ReportScheduleReconciler) notifyRun(ctx context.Context, rs *crmv1.ReportSchedule, run alerts.Run, at time.Time) {
+	e := crmv1.WebhookEvent("RunFailed")
+	if run.Succeeded {
+		e = "RunSucceeded"
+	}
+	if !wantsEvent(rs.Spec.Output.Webhook, e) {
+		return
+	}
+	url, ok := r.webhookURL(ctx, rs)
+	if !ok {
+		return
+	}
+	r.post(rs, url, []alerts.Alert{alerts.RunAlert(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, run, at, firingUntil(rs, r.clock().Now()))})
+}
+
+// webhookURL is the webhook's URL, read from its Secret when it has one;
+// false (with a WebhookFailed Event when the Secret fails) when there is none.
+func (r *ReportScheduleReconciler) webhookURL(ctx context.Context, rs *crmv1.ReportSchedule) (string, bool) {
+	wh := rs.Spec.Output.Webhook
 	url := wh.URL
 	if wh.URLSecretRef != nil {
 		var s corev1.Secret
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: wh.URLSecretRef.Name}, &s); err != nil {
 			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q unreadable", wh.URLSecretRef.Name)
-			return
+			return "", false
 		}
 		url = strings.TrimSpace(string(s.Data[wh.URLSecretRef.Key]))
 		if url == "" {
 			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q has no key %q (or it is empty)", wh.URLSecretRef.Name, wh.URLSecretRef.Key)
-			return
+			return "", false
 		}
 	}
-	if url == "" {
-		return
-	}
-	if len(started) == 0 && len(resolved) == 0 {
-		return
-	}
-	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at, firingUntil(rs, r.clock().Now()))
+	return url, url != ""
+}
+
+// post sends the payload in the background, so a slow receiver never
+// blocks reconciling; a failure becomes a WebhookFailed Event.
+func (r *ReportScheduleReconciler) post(rs *crmv1.ReportSchedule, url string, payload []alerts.Alert) {
 	n := r.Notifier
 	if n == nil {
 		n = &alerts.Notifier{}
@@ -634,7 +667,7 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		if err := n.Post(ctx, url, payload); err != nil {
-			rec.Eventf(obj, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "alert notification failed: %v", err)
+			rec.Eventf(obj, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook notification failed: %v", err)
 		}
 	}()
 }
