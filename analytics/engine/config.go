@@ -108,7 +108,7 @@ type Config struct {
 	// copied into the campaign KPIs.
 	ContactsReport *kpi.ContactsReport
 	Pareto         pareto.Params
-	Cohort         cohort.Params // report cohort: period and count
+	Cohort         cohort.Params  // report cohort: period and count
 	CLV            CLVParams      // method clv
 	KMeans         KMeansParams   // method kmeans
 	VIP            VIPParams      // report vip
