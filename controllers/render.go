@@ -196,6 +196,7 @@ func secretEnv(uses []secretUse) []corev1.EnvVar {
 // loadSources fetches and renders the referenced DataSources.
 func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.SourceRef) ([]renderedSource, error) {
 	var out []renderedSource
+	currency, first := "", ""
 	for i, ref := range refs {
 		var ds crmv1.DataSource
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &ds); err != nil {
@@ -204,10 +205,22 @@ func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.S
 			}
 			return nil, fmt.Errorf("get DataSource %q: %w", ref.Name, err)
 		}
+		if cur := sourceCurrency(&ds); ds.Spec.Content != crmv1.ContentCampaigns {
+			if currency == "" {
+				currency, first = cur, ds.Name
+			} else if cur != currency {
+				// Amounts in different currencies cannot be summed per customer.
+				return nil, &MissingRefError{Reason: ReasonCurrencyMismatch,
+					Msg: fmt.Sprintf("DataSource %q is in %s but %q is in %s: the sources of one analysis must share a currency", ds.Name, cur, first, currency)}
+			}
+		}
 		out = append(out, renderSource(&ds, ref.Channel, fmt.Sprintf("CRMLENS_S%d_", i)))
 	}
 	return out, nil
 }
+
+// sourceCurrency is the source's currency, USD (the CRD default) when unset.
+func sourceCurrency(ds *crmv1.DataSource) string { return orDefault(ds.Spec.Currency, "USD") }
 
 // cleaning maps the API's cleaning rules (with CRD defaults) to the plan.
 func cleaning(c *crmv1.CleaningRules) runplan.Cleaning { return runplan.CleaningFrom(c) }

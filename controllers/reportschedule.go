@@ -222,7 +222,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // Degraded with one of them clears once the references resolve.
 var missingRefReasons = map[string]bool{
 	"SourceNotFound": true, "ModelNotFound": true, "InvalidStore": true, "InvalidCampaignSource": true,
-	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true, ReasonInvalidSpec: true,
+	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true, ReasonInvalidSpec: true, ReasonCurrencyMismatch: true,
 }
 
 // checkRefs renders the plan from the cache (the model and DataSources are
@@ -661,6 +661,7 @@ func (r *ReportScheduleReconciler) post(rs *crmv1.ReportSchedule, url string, pa
 	if n == nil {
 		n = &alerts.Notifier{}
 	}
+	n = n.WithTimeout(webhookTimeout(rs.Spec.Output.Webhook))
 	timeout := 2 * time.Minute
 	rec, obj := r.Recorder, rs.DeepCopy()
 	go func() {
@@ -670,6 +671,15 @@ func (r *ReportScheduleReconciler) post(rs *crmv1.ReportSchedule, url string, pa
 			rec.Eventf(obj, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook notification failed: %v", err)
 		}
 	}()
+}
+
+// webhookTimeout is output.webhook.timeout, the bound of one POST (10s,
+// the CRD default, when unset).
+func webhookTimeout(wh *crmv1.Webhook) time.Duration {
+	if wh == nil || wh.Timeout == nil || wh.Timeout.Duration <= 0 {
+		return 10 * time.Second
+	}
+	return wh.Timeout.Duration
 }
 
 // firingUntil is the endsAt of a firing alert posted now: past the end of

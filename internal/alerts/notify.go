@@ -226,3 +226,16 @@ func RunAlert(src Source, r Run, now, firingUntil time.Time) Alert {
 	a.EndsAt = &end
 	return a
 }
+
+// WithTimeout returns a copy of n whose every POST is bounded by d (the
+// webhook's timeout), keeping n's client settings such as its transport.
+func (n *Notifier) WithTimeout(d time.Duration) *Notifier {
+	c := http.Client{}
+	if n.Client != nil {
+		c = *n.Client
+	}
+	c.Timeout = d
+	out := *n
+	out.Client = &c
+	return &out
+}

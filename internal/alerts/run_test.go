@@ -1,6 +1,9 @@
 package alerts
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -40,5 +43,25 @@ func TestRunAlert(t *testing.T) {
 				t.Errorf("annotations %v, want exactly %v", a.Annotations, tt.ann)
 			}
 		})
+	}
+}
+
+// TestNotifierTimeout: a receiver slower than the webhook's timeout fails
+// the POST; within it the POST succeeds.
+func TestNotifierTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+	}))
+	defer srv.Close()
+	n := &Notifier{Attempts: 1}
+	a := []Alert{RunAlert(Source{Namespace: "n", Name: "s"}, Run{Name: "r", Succeeded: true}, time.Now(), time.Now())}
+	if err := n.WithTimeout(50*time.Millisecond).Post(context.Background(), srv.URL, a); err == nil {
+		t.Error("a 300 ms receiver did not fail a 50 ms timeout")
+	}
+	if err := n.WithTimeout(5*time.Second).Post(context.Background(), srv.URL, a); err != nil {
+		t.Errorf("a 300 ms receiver failed a 5 s timeout: %v", err)
+	}
+	if n.Client != nil {
+		t.Error("WithTimeout changed the original notifier")
 	}
 }
