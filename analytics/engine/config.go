@@ -7,11 +7,12 @@
 // CLI and the operator's Job runner both fill a Config and call Run (or
 // Analyze, for a customer.Set built elsewhere, e.g. aggregated in SQL).
 //
-// RFM, value matrix and lifecycle methods and the KPI, Pareto and cohort
-// reports are built in. K-means, CLV, VIP, basket and forecast are adapters
-// around their packages (models_*.go) that plug in with Register (see
-// Model); a name without a registered model fails with ErrNotAvailable
-// before any data is read. The VIP profile and basket rules read the raw
+// Every method and report is an adapter around its package registered with
+// Register (see Model): RFM, value matrix, lifecycle, KPI, Pareto and
+// cohort in models_builtin.go, K-means, CLV, VIP, basket and forecast in
+// models_*.go; analyze dispatches all of them the same way, and a name
+// without a registered model fails with ErrNotAvailable before any data is
+// read. The VIP profile and basket rules read the raw
 // sources a second time (aggregate.Scan), so a set built elsewhere (Analyze)
 // gets them only when cfg.Sources can be opened.
 package engine
@@ -157,8 +158,8 @@ func (c *Config) has(r Report) bool { return slices.Contains(c.Reports, r) }
 
 // needsHistory reports whether the customer set must keep purchase days.
 func (c *Config) needsHistory() bool {
-	if c.has(Cohort) || (c.has(KPI) && c.Contacts != nil) {
-		return true
+	if c.has(KPI) && c.Contacts != nil {
+		return true // campaign responses need purchase days
 	}
 	names := []string{string(c.method())}
 	for _, r := range c.Reports {
@@ -214,14 +215,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// available reports whether a method or report can run: built in, or
-// registered with Register.
+// available reports whether a method or report can run: registered with
+// Register (every one is, from this package's init functions).
 func available(name string) error {
-	switch name {
-	case string(KMeans), string(CLV), string(VIP), string(Basket), string(Forecast):
-		if _, ok := model(name); !ok {
-			return fmt.Errorf("%s: %w (its package is not wired into the engine)", name, ErrNotAvailable)
-		}
+	if _, ok := model(name); !ok {
+		return fmt.Errorf("%s: %w (its package is not wired into the engine)", name, ErrNotAvailable)
 	}
 	return nil
 }

@@ -7,11 +7,7 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/aggregate"
-	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/customer"
-	"github.com/crmlens/crmlens/analytics/kpi"
-	"github.com/crmlens/crmlens/analytics/lifecycle"
-	"github.com/crmlens/crmlens/analytics/pareto"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/rfm"
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -139,64 +135,21 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 	cfg.progress("analyze", fmt.Sprintf("analysing %d customers (%s)", len(cs), cfg.method()))
 	// rows fills the method's per-customer fields; base fields are set by writeRows.
 	var rows func(i int, r *result.Row)
-	switch cfg.method() {
-	case RFM:
-		sc := rfm.ScoreWith(cs, asOf, cfg.RFM)
-		m := cfg.SegmentMap
-		if m == nil {
-			m = rfm.Standard()
-		}
-		sum, err := rfm.Summarize(cs, sc, m)
-		if err != nil {
-			return nil, err
-		}
-		sum.SegmentMap = "standard"
-		if cfg.SegmentMap != nil {
-			sum.SegmentMap = "custom"
-		}
-		doc.RFM = sum
-		for _, s := range sum.Segments {
-			doc.Segments = append(doc.Segments, result.Segment(s))
-		}
-		rows = func(i int, r *result.Row) {
-			s := sc.Scores[i]
-			r.R, r.F, r.M = s.R, s.F, s.M
-			r.Segment = m.Segment(s)
-		}
-	case ValueMatrix:
-		qs, sum := valuematrix.Classify(cs, cfg.ValueMatrix)
-		doc.ValueMatrix = sum
-		for _, q := range sum.Quadrants {
-			doc.Segments = append(doc.Segments, result.Segment{Name: q.Name, Customers: q.Customers, Revenue: q.Revenue, RevenueShare: q.RevenueShare})
-		}
-		rows = func(i int, r *result.Row) { r.Segment = qs[i].String() }
-	case Lifecycle:
-		st, sum, err := lifecycle.Assign(cs, asOf, cfg.Lifecycle, cfg.PreviousStages)
-		if err != nil {
-			return nil, err
-		}
-		doc.Lifecycle = sum
-		for _, s := range sum.Stages {
-			doc.Segments = append(doc.Segments, result.Segment{Name: string(s.Name), Customers: s.Customers, Revenue: s.Revenue, RevenueShare: s.RevenueShare})
-		}
-		rows = func(i int, r *result.Row) { r.Segment, r.Stage = string(st[i]), string(st[i]) }
-	default:
-		m, ok := model(string(cfg.method()))
-		if !ok {
-			return nil, fmt.Errorf("method %s: %w", cfg.method(), ErrNotAvailable)
-		}
-		out, err := m.Run(ctx, &cfg, set, asOf)
-		if err != nil {
-			return nil, fmt.Errorf("method %s: %w", cfg.method(), err)
-		}
-		if err := setSection(doc, string(cfg.method()), out.Section); err != nil {
-			return nil, fmt.Errorf("method %w", err)
-		}
-		if out.Segments != nil {
-			doc.Segments = out.Segments
-		}
-		rows = out.Fill
+	m, ok := model(string(cfg.method()))
+	if !ok {
+		return nil, fmt.Errorf("method %s: %w", cfg.method(), ErrNotAvailable)
 	}
+	out, err := m.Run(ctx, &cfg, set, asOf)
+	if err != nil {
+		return nil, fmt.Errorf("method %s: %w", cfg.method(), err)
+	}
+	if err := setSection(doc, string(cfg.method()), out.Section); err != nil {
+		return nil, fmt.Errorf("method %w", err)
+	}
+	if out.Segments != nil {
+		doc.Segments = out.Segments
+	}
+	rows = out.Fill
 	if rows == nil {
 		rows = func(int, *result.Row) {}
 	} else {
@@ -212,28 +165,13 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var err error
-		switch rep {
-		case KPI:
-			doc.KPI, err = kpi.Compute(cs, asOf, cfg.KPI, cfg.Contacts)
-			if err == nil && doc.KPI.Campaign != nil && cfg.ContactsReport != nil {
-				doc.KPI.Campaign.RejectedContacts = cfg.ContactsReport.Rejected
-				doc.KPI.Campaign.RejectSamples = cfg.ContactsReport.Samples
-			}
-		case Pareto:
-			doc.Pareto, err = pareto.Analyze(cs, cfg.Pareto)
-		case Cohort:
-			doc.Cohort, err = cohort.BuildWith(cs, asOf, cfg.Cohort)
-		default:
-			m, ok := model(string(rep))
-			if !ok {
-				err = ErrNotAvailable
-				break
-			}
-			var out Output
-			if out, err = m.Run(ctx, &cfg, set, asOf); err == nil {
-				err = setSection(doc, string(rep), out.Section)
-			}
+		m, ok := model(string(rep))
+		if !ok {
+			return nil, fmt.Errorf("report %s: %w", rep, ErrNotAvailable)
+		}
+		out, err := m.Run(ctx, &cfg, set, asOf)
+		if err == nil {
+			err = setSection(doc, string(rep), out.Section)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("report %s: %w", rep, err)
@@ -259,17 +197,8 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 // zero values.
 func Columns(cfg Config) []result.Column {
 	cols := []result.Column{result.ColCustomer, result.ColRecencyDays, result.ColFrequency, result.ColMonetary, result.ColAOV, result.ColFirstPurchase, result.ColLastPurchase}
-	switch cfg.method() {
-	case RFM:
-		cols = append(cols, result.ColR, result.ColF, result.ColM, result.ColRFM, result.ColSegment)
-	case ValueMatrix:
-		cols = append(cols, result.ColSegment)
-	case Lifecycle:
-		cols = append(cols, result.ColSegment, result.ColStage)
-	default:
-		if m, ok := model(string(cfg.method())); ok {
-			cols = append(cols, m.Columns...)
-		}
+	if m, ok := model(string(cfg.method())); ok {
+		cols = append(cols, m.Columns...)
 	}
 	return cols
 }
