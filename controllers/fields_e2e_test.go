@@ -27,7 +27,9 @@ func TestWebhookRunEvents(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var a []map[string]any
-		json.Unmarshal(b, &a)
+		if err := json.Unmarshal(b, &a); err != nil {
+			t.Errorf("webhook body %q: %v", b, err)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, x := range a {

@@ -394,7 +394,6 @@ func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSc
 
 func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSchedule, run string) (*runplan.Plan, []secretUse, error) {
 	refs := rs.Spec.Sources
-	clean := rs.Spec.Cleaning
 	var model *crmv1.SegmentationModel
 	if rs.Spec.ModelRef != nil {
 		var m crmv1.SegmentationModel
@@ -407,9 +406,6 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 		model = &m
 		if len(refs) == 0 {
 			refs = m.Spec.Sources
-		}
-		if clean == nil {
-			clean = m.Spec.Cleaning
 		}
 	}
 	srcs, err := loadSources(ctx, r.Client, rs.Namespace, refs)

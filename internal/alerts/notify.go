@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -135,7 +136,8 @@ func (n *Notifier) Post(ctx context.Context, baseURL string, alerts []Alert) err
 		if last == nil {
 			return nil
 		}
-		if _, ok := last.(*PermanentError); ok {
+		var permanent *PermanentError
+		if errors.As(last, &permanent) {
 			return last
 		}
 	}
