@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,8 +14,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crmlens/crmlens/analytics/result"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/internal/runplan"
 )
 
 // TestWebhookRunEvents: with RunSucceeded and RunFailed among the webhook's
@@ -123,5 +127,58 @@ func TestCurrencyMismatchRefused(t *testing.T) {
 	})
 	if r := cond(h.model(ns, "mixed").Status.Conditions, crmv1.ConditionReady); r == nil || r.Status != metav1.ConditionFalse {
 		t.Errorf("Ready %+v, want False (no result, no run)", r)
+	}
+}
+
+// TestDeclaredFieldsReachTheResult: fields wired in this change, end to
+// end through a real run: a model's output.configMapName and rfm.monetary,
+// a KMeans model without k (the documented k = 4 runs), and a schedule's
+// cohort period and periods on a model's sources.
+func TestDeclaredFieldsReachTheResult(t *testing.T) {
+	h := newHarness(t)
+	ns := h.ns("e2e-fields")
+	h.startManager(true, nil)
+	avg := rfmModel(ns, "avg", "shop")
+	avg.Spec.Method.RFM = &crmv1.RFMParams{Monetary: "Average"}
+	avg.Spec.Output.ConfigMapName = "avg-summary"
+	km := rfmModel(ns, "km", "shop")
+	km.Spec.Method = crmv1.Method{Type: crmv1.MethodKMeans}
+	rs := schedule(ns, "cohorts", "@yearly", crmv1.ConcurrencyForbid)
+	rs.Spec.Sources = nil
+	rs.Spec.ModelRef = &crmv1.LocalObjectReference{Name: "avg"}
+	rs.Spec.Reports = []crmv1.Report{{Type: crmv1.ReportCohort, Cohort: &crmv1.CohortParams{Period: "Quarter", Periods: 3}}}
+	rs.Annotations = map[string]string{crmv1.RunNowAnnotation: "1"}
+	h.create(sampleSource(ns, "shop", 300), avg, km, rs)
+
+	doc := func(cmName string) *result.Document {
+		var cm corev1.ConfigMap
+		if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: cmName}, &cm); err != nil {
+			t.Fatalf("result ConfigMap %s: %v", cmName, err)
+		}
+		var d result.Document
+		if err := json.Unmarshal([]byte(cm.Data[runplan.KeyResult]), &d); err != nil {
+			t.Fatal(err)
+		}
+		return &d
+	}
+	m := h.waitModelRun(ns, "avg", "avg-g1")
+	if m.Status.ResultConfigMap != "avg-summary" {
+		t.Errorf("status.resultConfigMap = %q, want output.configMapName avg-summary", m.Status.ResultConfigMap)
+	}
+	if d := doc("avg-summary"); d.RFM == nil || d.RFM.Monetary != "average" {
+		t.Errorf("rfm section %+v, want monetary average", d.RFM)
+	}
+	h.waitModelRun(ns, "km", "km-g1")
+	if d := doc("km-result"); d.KMeans == nil || d.KMeans.K != 4 || len(d.Segments) != 4 {
+		t.Errorf("kmeans without k: %+v, want k = 4", d.KMeans)
+	}
+	_, d := h.waitScheduleResult(ns, "cohorts")
+	if d.Cohort == nil || d.Cohort.Period != "quarter" || len(d.Cohort.Cohorts) != 3 {
+		t.Fatalf("cohort %+v, want the 3 latest quarterly cohorts", d.Cohort)
+	}
+	for i, c := range d.Cohort.Cohorts {
+		if len(c.Month) != 7 || c.Month[4:6] != "-Q" || len(c.Active) != 3-i {
+			t.Errorf("cohort %d = %+v, want a YYYY-Qn label followed for %d quarters", i, c, 3-i)
+		}
 	}
 }
