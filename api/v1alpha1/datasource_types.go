@@ -589,8 +589,8 @@ type DataSourceStatus struct {
 // +kubebuilder:printcolumn:name="Rows",type=integer,JSONPath=`.status.rowsSeen`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
-// DataSource declares where customer transactions (or customer attributes, or
-// campaign contacts) live and how their columns map.
+// DataSource declares where customer transactions (or campaign contacts)
+// live and how their columns map.
 type DataSource struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
