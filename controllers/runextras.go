@@ -48,23 +48,17 @@ func alertPlan(rs *crmv1.ReportSchedule) *runplan.Alerts {
 	if len(rules) == 0 && len(drops) == 0 {
 		return nil
 	}
-	a := &runplan.Alerts{PreviousMetrics: parseKPIs(rs.Status.KPIs)}
-	for _, r := range rules {
-		a.Rules = append(a.Rules, runplan.AlertRule{Name: r.Name, Metric: r.Metric, Operator: r.Operator, Threshold: r.Threshold, Severity: r.Severity, ForRuns: r.ForRuns})
-	}
-	for _, d := range drops {
-		a.VIPDrops = append(a.VIPDrops, runplan.VIPDropRule{Name: d.Name, Metric: d.Metric, MinCustomers: d.MinCustomers, Severity: d.Severity})
-	}
+	a := &runplan.Alerts{Rules: rules, VIPDrops: drops, PreviousMetrics: parseKPIs(rs.Status.KPIs)}
 	streaks := map[string]int{}
 	_ = json.Unmarshal([]byte(rs.GetAnnotations()[annotationAlertStreaks]), &streaks)
 	seen := map[string]bool{}
 	for _, f := range rs.Status.Alerts {
 		seen[f.Name] = true
-		a.Previous = append(a.Previous, runplan.AlertState{Name: f.Name, Firing: true, Since: f.Since.Time, Holds: streaks[f.Name]})
+		a.Previous = append(a.Previous, alerts.State{Name: f.Name, Firing: true, Since: f.Since.Time, Holds: streaks[f.Name]})
 	}
 	for name, n := range streaks {
 		if !seen[name] {
-			a.Previous = append(a.Previous, runplan.AlertState{Name: name, Holds: n})
+			a.Previous = append(a.Previous, alerts.State{Name: name, Holds: n})
 		}
 	}
 	return a

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+	"github.com/crmlens/crmlens/internal/alerts"
 	"github.com/crmlens/crmlens/internal/runplan"
 )
 
@@ -35,12 +36,12 @@ func TestAlertPlanCarriesRulesAndState(t *testing.T) {
 	}{
 		{"no rules", &crmv1.ReportSchedule{}, nil},
 		{"rules, firing alert and streaks", withRules, &runplan.Alerts{
-			Rules: []runplan.AlertRule{
+			Rules: []alerts.Rule{
 				{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25", Severity: "critical", ForRuns: 2},
 				{Name: "aov-low", Metric: "averageOrderValue", Operator: "<", Threshold: "20", ForRuns: 3},
 			},
-			VIPDrops:        []runplan.VIPDropRule{{Name: vipDropAlert, Metric: "vipSpendDropped", MinCustomers: 4, Severity: "warning"}},
-			Previous:        []runplan.AlertState{{Name: "aov-low", Holds: 1}, {Name: "churn", Firing: true, Since: since, Holds: 2}},
+			VIPDrops:        []alerts.VIPDropRule{{Name: vipDropAlert, Metric: "vipSpendDropped", MinCustomers: 4, Severity: "warning"}},
+			Previous:        []alerts.State{{Name: "aov-low", Holds: 1}, {Name: "churn", Firing: true, Since: since, Holds: 2}},
 			PreviousMetrics: map[string]float64{"churnRate": 0.3, "vipSpendDropped": 5},
 		}},
 	} {

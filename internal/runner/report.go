@@ -72,19 +72,7 @@ func FiringAlerts(a *runplan.Alerts, metrics map[string]float64, now time.Time) 
 	if a == nil {
 		return nil
 	}
-	var rules []alerts.Rule
-	for _, x := range a.Rules {
-		rules = append(rules, alerts.Rule{Name: x.Name, Metric: x.Metric, Operator: x.Operator, Threshold: x.Threshold, Severity: x.Severity, ForRuns: x.ForRuns})
-	}
-	var drops []alerts.VIPDropRule
-	for _, x := range a.VIPDrops {
-		drops = append(drops, alerts.VIPDropRule{Name: x.Name, Metric: x.Metric, MinCustomers: x.MinCustomers, Severity: x.Severity})
-	}
-	var prev []alerts.State
-	for _, s := range a.Previous {
-		prev = append(prev, alerts.State{Name: s.Name, Firing: s.Firing, Since: s.Since, Holds: s.Holds})
-	}
-	o := alerts.Evaluate(rules, drops, metrics, a.PreviousMetrics, prev, now)
+	o := alerts.Evaluate(a.Rules, a.VIPDrops, metrics, a.PreviousMetrics, a.Previous, now)
 	var out []report.Alert
 	for _, s := range o.States {
 		if s.Firing {

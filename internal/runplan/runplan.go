@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/crmlens/crmlens/internal/alerts"
 )
 
 // Version identifies the plan format.
@@ -90,39 +92,15 @@ type Pseudonymize struct {
 	KeyEnv string `json:"keyEnv"`
 }
 
-// Alerts are a schedule's alert rules and their state before this run.
+// Alerts are a schedule's alert rules and their state before this run, in
+// the evaluator's own types: the reconciler builds them once from the spec
+// (alertRules) and the runner evaluates them as they are.
 type Alerts struct {
-	Rules    []AlertRule   `json:"rules,omitempty"`
-	VIPDrops []VIPDropRule `json:"vipDrops,omitempty"`
-	Previous []AlertState  `json:"previous,omitempty"`
+	Rules    []alerts.Rule        `json:"rules,omitempty"`
+	VIPDrops []alerts.VIPDropRule `json:"vipDrops,omitempty"`
+	Previous []alerts.State       `json:"previous,omitempty"`
 	// PreviousMetrics are the previous run's metrics (status.kpis).
 	PreviousMetrics map[string]float64 `json:"previousMetrics,omitempty"`
-}
-
-// AlertRule is a threshold rule on one metric.
-type AlertRule struct {
-	Name      string `json:"name"`
-	Metric    string `json:"metric"`
-	Operator  string `json:"operator"`
-	Threshold string `json:"threshold"`
-	Severity  string `json:"severity,omitempty"`
-	ForRuns   int    `json:"forRuns,omitempty"`
-}
-
-// VIPDropRule is the VIP activity-drop rule.
-type VIPDropRule struct {
-	Name         string `json:"name"`
-	Metric       string `json:"metric"`
-	MinCustomers int    `json:"minCustomers"`
-	Severity     string `json:"severity,omitempty"`
-}
-
-// AlertState is one alert's state after the previous run.
-type AlertState struct {
-	Name   string    `json:"name"`
-	Firing bool      `json:"firing,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
-	Holds  int       `json:"holds,omitempty"`
 }
 
 // Owner identifies the owning resource.
