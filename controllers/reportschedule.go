@@ -476,7 +476,7 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
 				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
 			})
-			r.evaluateAlerts(ctx, rs, out.Metrics, parseKPIs(prevKPIs), streaks, finished.Time, fx)
+			r.evaluateAlerts(ctx, rs, out, parseKPIs(prevKPIs), streaks, finished.Time, fx)
 			return
 		}
 		cond = &batchv1.JobCondition{Reason: "ResultMissing", Message: err.Error()}
@@ -502,26 +502,14 @@ func parseKPIs(m map[string]string) map[string]float64 {
 }
 
 // evaluateAlerts applies the rules and surfaces transitions.
-func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, cur, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
+func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, out *runplan.Outcome, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
 	rules, drops := alertRules(rs)
 	if len(rules) == 0 && len(drops) == 0 {
 		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionAlertFiring, metav1.ConditionFalse, ReasonNoAlerts, "no alert rules")
 		return
 	}
-	var previous []alerts.State
-	for _, f := range rs.Status.Alerts {
-		previous = append(previous, alerts.State{Name: f.Name, Firing: true, Value: f.Value, Threshold: f.Threshold, Severity: string(f.Severity), Since: f.Since.Time, Holds: streaks[f.Name]})
-	}
-	known := map[string]bool{}
-	for _, p := range previous {
-		known[p.Name] = true
-	}
-	for name, n := range streaks {
-		if !known[name] {
-			previous = append(previous, alerts.State{Name: name, Holds: n})
-		}
-	}
-	o := alerts.Evaluate(rules, drops, cur, prev, previous, at)
+	a := &runplan.Alerts{Rules: rules, VIPDrops: drops, Previous: previousAlertStates(rs, streaks), PreviousMetrics: prev}
+	o, _ := adoptOrEvaluate(a, out.Alerts, out.Metrics, at)
 	rs.Status.Alerts = nil
 	for k := range streaks {
 		delete(streaks, k)

@@ -103,12 +103,13 @@ type State struct {
 // Outcome is the result of one evaluation.
 type Outcome struct {
 	// States holds every rule's state, sorted by name.
-	States []State
+	States []State `json:"states,omitempty"`
 	// Started and Resolved name the alerts that changed in this evaluation.
-	Started, Resolved []State
+	Started  []State `json:"started,omitempty"`
+	Resolved []State `json:"resolved,omitempty"`
 	// Problems explains rules that could not be evaluated (unknown metric,
 	// bad threshold); such a rule keeps its previous state.
-	Problems []string
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Firing returns the names of the firing alerts, sorted.

@@ -302,7 +302,13 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	}
 	// The report is rendered from the whole document, before it is bounded
 	// for the ConfigMap, and published with the store's run folder.
-	page, reportNote := r.renderReport(ctx, p, doc, Metrics(doc))
+	// The metrics and the alert evaluation are computed once, from the whole
+	// document, for the report and for the outcome the reconciler reads.
+	metrics := Metrics(doc)
+	// Whole seconds: alert start times land in status (metav1.Time) and in
+	// webhook posts, which must agree.
+	alertOutcome := EvaluateAlerts(p.Alerts, metrics, r.now().UTC().Truncate(time.Second))
+	page, reportNote := r.renderReport(ctx, p, doc, alertOutcome)
 	var reports []string
 	if sink != nil {
 		if a, ok := sink.w.(attacher); ok && page != nil {
@@ -328,7 +334,7 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	if err != nil {
 		return &Failure{Reason: "Encode", Err: err}
 	}
-	out := runplan.Outcome{Run: p.Run, Succeeded: true, ResultLocation: location, Metrics: Metrics(doc), FinishedAt: r.now().UTC()}
+	out := runplan.Outcome{Run: p.Run, Succeeded: true, ResultLocation: location, Metrics: metrics, Alerts: alertOutcome, FinishedAt: r.now().UTC()}
 	cur := tracker.Assignments()
 	if p.StateConfigMap != "" {
 		if prev != nil {

@@ -7,6 +7,8 @@
 package runplan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,6 +103,36 @@ type Alerts struct {
 	Previous []alerts.State       `json:"previous,omitempty"`
 	// PreviousMetrics are the previous run's metrics (status.kpis).
 	PreviousMetrics map[string]float64 `json:"previousMetrics,omitempty"`
+}
+
+// Basis fingerprints everything an evaluation depends on besides this
+// run's metrics. The runner evaluates the rules once and records the basis
+// with the outcome; the reconciler adopts that outcome when the basis it
+// would evaluate on is the same (nothing changed while the run ran), and
+// evaluates itself only otherwise.
+func (a *Alerts) Basis() string {
+	if a == nil {
+		return ""
+	}
+	c := *a
+	c.Previous = make([]alerts.State, len(a.Previous))
+	for i, s := range a.Previous {
+		s.Since = s.Since.UTC() // the same instant reads back in different zones
+		c.Previous[i] = s
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// AlertOutcome is the runner's evaluation of the plan's alert rules on the
+// run's metrics, with the Basis it was made on.
+type AlertOutcome struct {
+	Basis   string         `json:"basis"`
+	Outcome alerts.Outcome `json:"outcome"`
 }
 
 // Owner identifies the owning resource.
@@ -340,6 +372,9 @@ type Outcome struct {
 	// Reports lists where the run's HTML report was stored (e.g.
 	// "configmap <name> key report.html", "s3://bucket/…/report.html").
 	Reports []string `json:"reports,omitempty"`
+	// Alerts is the evaluation of the plan's alert rules (schedules with
+	// rules only).
+	Alerts *AlertOutcome `json:"alerts,omitempty"`
 	// ReportNote says why the report is missing somewhere (too large for the
 	// ConfigMap, rendering failed).
 	ReportNote string    `json:"reportNote,omitempty"`
