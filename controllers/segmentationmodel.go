@@ -426,14 +426,6 @@ func (r *SegmentationModelReconciler) markRunNow(ctx context.Context, m *crmv1.S
 	return nil
 }
 
-func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
-
-// dec parses an API decimal string (validated at admission); "" is 0.
-func dec(s string) float64 {
-	v, _ := strconv.ParseFloat(s, 64)
-	return v
-}
-
 // ownedJobs lists the Jobs the object controls, oldest first.
 func ownedJobs(ctx context.Context, c client.Client, owner client.Object) ([]batchv1.Job, error) {
 	var list batchv1.JobList
