@@ -58,11 +58,18 @@ const (
 	ReasonRunFailed       = "RunFailed"
 	ReasonNoResultYet     = "NoResultYet"
 	ReasonInvalidSchedule = "InvalidSchedule"
-	ReasonScheduled       = "Scheduled"
-	ReasonSuspended       = "Suspended"
-	ReasonAlertsFiring    = "AlertsFiring"
-	ReasonNoAlerts        = "NoAlertsFiring"
-	ReasonIdle            = "Idle"
+	// ReasonInvalidSpec: a value admission should have refused (an object
+	// stored before the CRD's rules, or built in code) cannot be run as
+	// declared.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonCurrencyMismatch: the transaction sources of one analysis
+	// declare different currencies.
+	ReasonCurrencyMismatch = "CurrencyMismatch"
+	ReasonScheduled        = "Scheduled"
+	ReasonSuspended        = "Suspended"
+	ReasonAlertsFiring     = "AlertsFiring"
+	ReasonNoAlerts         = "NoAlertsFiring"
+	ReasonIdle             = "Idle"
 	// ReasonServiceAccountNotFound: the runner ServiceAccount a Job would
 	// run as does not exist in the namespace.
 	ReasonServiceAccountNotFound = "ServiceAccountNotFound"

@@ -3,14 +3,12 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crmlens/crmlens/analytics/clean"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/runplan"
 )
@@ -148,7 +146,7 @@ func renderSource(ds *crmv1.DataSource, channel, prefix string) renderedSource {
 	}
 	if sc := sp.Schema; sc != nil && sc.Campaigns != nil {
 		c := sc.Campaigns
-		s.Columns = map[string]string{"customer": string(c.CustomerID), "time": string(c.ContactedAt)}
+		s.Columns = map[string]string{"customer": string(c.CustomerID), "time": string(c.ContactedAt), "campaign": string(c.Campaign)}
 		if c.Cost != "" {
 			s.Columns["cost"] = string(c.Cost)
 		}
@@ -198,6 +196,7 @@ func secretEnv(uses []secretUse) []corev1.EnvVar {
 // loadSources fetches and renders the referenced DataSources.
 func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.SourceRef) ([]renderedSource, error) {
 	var out []renderedSource
+	currency, first := "", ""
 	for i, ref := range refs {
 		var ds crmv1.DataSource
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &ds); err != nil {
@@ -206,39 +205,25 @@ func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.S
 			}
 			return nil, fmt.Errorf("get DataSource %q: %w", ref.Name, err)
 		}
+		if cur := sourceCurrency(&ds); ds.Spec.Content != crmv1.ContentCampaigns {
+			if currency == "" {
+				currency, first = cur, ds.Name
+			} else if cur != currency {
+				// Amounts in different currencies cannot be summed per customer.
+				return nil, &MissingRefError{Reason: ReasonCurrencyMismatch,
+					Msg: fmt.Sprintf("DataSource %q is in %s but %q is in %s: the sources of one analysis must share a currency", ds.Name, cur, first, currency)}
+			}
+		}
 		out = append(out, renderSource(&ds, ref.Channel, fmt.Sprintf("CRMLENS_S%d_", i)))
 	}
 	return out, nil
 }
 
+// sourceCurrency is the source's currency, USD (the CRD default) when unset.
+func sourceCurrency(ds *crmv1.DataSource) string { return orDefault(ds.Spec.Currency, "USD") }
+
 // cleaning maps the API's cleaning rules (with CRD defaults) to the plan.
-// Unset rules take clean.Defaults, the one set of defaults the CLI and the
-// CRD's default markers share (checked by a test).
-func cleaning(c *crmv1.CleaningRules) runplan.Cleaning {
-	def := clean.Defaults()
-	out := runplan.Cleaning{DropGifts: def.DropGifts, DedupeOrders: def.DedupeOrders, Refunds: def.Refunds}
-	if c == nil {
-		return out
-	}
-	if c.DropGifts != nil {
-		out.DropGifts = *c.DropGifts
-	}
-	if c.DedupeOrders != nil {
-		out.DedupeOrders = *c.DedupeOrders
-	}
-	if c.Refunds != "" {
-		out.Refunds = strings.ToLower(string(c.Refunds))
-	}
-	if c.MinAmount != nil {
-		out.MinAmount = string(*c.MinAmount)
-	}
-	if c.MaxAmount != nil {
-		out.MaxAmount = string(*c.MaxAmount)
-	}
-	out.MergeSameDay = c.MergeSameDay
-	out.CancellationPrefix = c.CancellationPrefix
-	return out
-}
+func cleaning(c *crmv1.CleaningRules) runplan.Cleaning { return runplan.CleaningFrom(c) }
 
 // renderStore maps an output store to the plan, with the credentials it needs.
 func renderStore(ctx context.Context, c client.Reader, ns string, st *crmv1.ResultStore) (*runplan.Store, []secretUse, error) {

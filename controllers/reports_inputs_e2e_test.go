@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crmlens/crmlens/analytics/kpi"
 	"github.com/crmlens/crmlens/analytics/result"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/runplan"
@@ -50,8 +51,8 @@ func (h *harness) waitScheduleResult(ns, name string) (*crmv1.ReportSchedule, *r
 const contactsCSV = `client;campaign;sent_at;cost_eur
 c1;spring;2025-03-01;2.00
 c2;spring;2025-03-01;2.00
-c3;spring;2025-03-10;1.00
-c9;spring;2025-03-01;1.00
+c3;winback;2025-03-10;1.00
+c9;winback;2025-03-01;1.00
 c4;spring;yesterday;1.00
 `
 
@@ -95,6 +96,24 @@ func TestScheduleCampaignKPIs(t *testing.T) {
 		}
 		if math.Abs(c.Cost-6) > 1e-9 || math.Abs(c.AttributedRevenue-30.5) > 1e-9 || c.ROI == nil || math.Abs(*c.ROI-24.5/6) > 1e-9 {
 			t.Errorf("%s: campaign cost %v attributed %v roi %v", name, c.Cost, c.AttributedRevenue, c.ROI)
+		}
+		// Per campaign (the schema's campaign column): spring reached c1
+		// (bought 25.50 four days later) and c2 (no purchase after), winback
+		// c3 (bought 5.00 ten days later) and c9 (never bought).
+		roi := func(v float64) *float64 { return &v }
+		wantCampaigns := []kpi.CampaignFigure{
+			{Campaign: "spring", Contacted: 2, Responded: 1, ResponseRate: 0.5, Revenue: 25.5, Cost: 4, ROI: roi((25.5 - 4) / 4)},
+			{Campaign: "winback", Contacted: 2, Responded: 1, ResponseRate: 0.5, Revenue: 5, Cost: 2, ROI: roi((5.0 - 2) / 2)},
+		}
+		if len(doc.KPI.Campaigns) != 2 {
+			t.Fatalf("%s: per-campaign figures %+v", name, doc.KPI.Campaigns)
+		}
+		for i, w := range wantCampaigns {
+			g := doc.KPI.Campaigns[i]
+			if g.Campaign != w.Campaign || g.Contacted != w.Contacted || g.Responded != w.Responded || math.Abs(g.ResponseRate-w.ResponseRate) > 1e-9 ||
+				math.Abs(g.Revenue-w.Revenue) > 1e-9 || math.Abs(g.Cost-w.Cost) > 1e-9 || g.ROI == nil || math.Abs(*g.ROI-*w.ROI) > 1e-9 {
+				t.Errorf("%s: campaign %d = %+v (roi %v), want %+v (roi %v)", name, i, g, g.ROI, w, *w.ROI)
+			}
 		}
 		// The contacts are not transactions: three customers, four orders.
 		if doc.Input.Customers != 3 || doc.Input.Transactions != 4 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -225,7 +226,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // Degraded with one of them clears once the references resolve.
 var missingRefReasons = map[string]bool{
 	"SourceNotFound": true, "ModelNotFound": true, "InvalidStore": true, "InvalidCampaignSource": true,
-	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true,
+	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true, ReasonInvalidSpec: true, ReasonCurrencyMismatch: true,
 }
 
 // checkRefs renders the plan from the cache (the model and DataSources are
@@ -397,8 +398,6 @@ func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSc
 
 func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSchedule, run string) (*runplan.Plan, []secretUse, error) {
 	refs := rs.Spec.Sources
-	clean := rs.Spec.Cleaning
-	method := "RFM"
 	var model *crmv1.SegmentationModel
 	if rs.Spec.ModelRef != nil {
 		var m crmv1.SegmentationModel
@@ -412,9 +411,6 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 		if len(refs) == 0 {
 			refs = m.Spec.Sources
 		}
-		if clean == nil {
-			clean = m.Spec.Cleaning
-		}
 	}
 	srcs, err := loadSources(ctx, r.Client, rs.Namespace, refs)
 	if err != nil {
@@ -425,64 +421,9 @@ func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSch
 		return nil, nil, err
 	}
 	srcs = append(srcs, camps...)
-	a := runplan.Analysis{Method: method, Cleaning: cleaning(clean)}
-	if model != nil {
-		// The model's method and parameters, but the schedule's own window:
-		// reports such as cohorts and forecasts need the longer history.
-		a = modelAnalysis(model)
-		a.Cleaning = cleaning(clean)
-		a.WindowSeconds = 0
-	}
-	if rs.Spec.Window != nil {
-		a.WindowSeconds = int64(rs.Spec.Window.Duration / time.Second)
-	}
-	for _, rep := range rs.Spec.Reports {
-		a.Reports = append(a.Reports, string(rep.Type))
-		if k := rep.KPI; k != nil {
-			a.KPIActiveDays = days(k.ActiveWithin.Duration)
-			a.KPIChurnDays = days(k.ChurnedAfter.Duration)
-			a.KPIResponseDays = days(k.ResponseWindow.Duration)
-		}
-		if p := rep.Pareto; p != nil && p.RevenueShare != "" {
-			a.ParetoShare, _ = strconv.ParseFloat(string(p.RevenueShare), 64)
-		}
-		if v := rep.VIP; v != nil {
-			vp := &runplan.VIP{}
-			if v.TopFraction != nil {
-				vp.TopPercent = dec(string(*v.TopFraction)) * 100
-			}
-			vp.Segments = v.Segments
-			for _, b := range v.SpendBuckets {
-				vp.SpendBuckets = append(vp.SpendBuckets, dec(string(b)))
-			}
-			a.VIP = vp
-		}
-		if b := rep.Basket; b != nil {
-			a.Basket = &runplan.Basket{MinSupport: dec(string(b.MinSupport)), MinConfidence: dec(string(b.MinConfidence)), MinLift: dec(string(b.MinLift)),
-				MaxRules: int(b.MaxRules), Item: strings.ToLower(b.Level)}
-		}
-		if f := rep.Forecast; f != nil {
-			fp := &runplan.Forecast{Unit: strings.ToLower(string(f.Period)), Horizon: int(f.Horizon), Seasonality: strings.ToLower(string(f.Seasonality))}
-			if f.SeasonLength != nil {
-				fp.SeasonLength = int(*f.SeasonLength)
-				if fp.SeasonLength == 0 {
-					fp.Seasonality = "none" // no seasonal component: the trend model
-				}
-			}
-			if fp.Unit == "quarter" {
-				// The engine steps in days, weeks or months: a quarter is three months.
-				fp.Unit, fp.Horizon = "month", fp.Horizon*3
-			}
-			a.Forecast = fp
-		}
-	}
-	if v := rs.Spec.VIPActivityDrop; v != nil {
-		if a.VIP == nil {
-			a.VIP = &runplan.VIP{}
-		}
-		a.VIP.DropThreshold = dec(string(v.Threshold))
-		a.VIP.RecentDays = days(v.Recent.Duration)
-		a.VIP.BaselineDays = days(v.Baseline.Duration)
+	a, err := runplan.ScheduleAnalysis(rs, model)
+	if err != nil {
+		return nil, nil, &MissingRefError{Reason: ReasonInvalidSpec, Msg: err.Error()}
 	}
 	p := &runplan.Plan{
 		Owner:           runplan.Owner{APIVersion: crmv1.GroupVersion.String(), Kind: kindSchedule, Namespace: rs.Namespace, Name: rs.Name, UID: string(rs.UID)},
@@ -537,12 +478,14 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 			rs.Status.LastRunName = j.Name
 			rs.Status.ResultConfigMap = j.Name
 			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, fmt.Sprintf("run %s succeeded%s", j.Name, warningsNote(doc)))
+			kpis := rs.Status.KPIs
 			fx.add(func() {
+				r.notifyRun(ctx, rs, alerts.Run{Name: j.Name, Succeeded: true, KPIs: kpis}, finished.Time)
 				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
 				warningEvent(r.Recorder, rs, j, j.Name, "Report", doc)
 				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
 			})
-			r.evaluateAlerts(ctx, rs, out.Metrics, parseKPIs(prevKPIs), streaks, finished.Time, fx)
+			r.evaluateAlerts(ctx, rs, out, parseKPIs(prevKPIs), streaks, finished.Time, fx)
 			return
 		}
 		cond = &batchv1.JobCondition{Reason: "ResultMissing", Message: err.Error()}
@@ -551,6 +494,7 @@ func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportS
 	rs.Status.LastRunName = j.Name
 	setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, reason, fmt.Sprintf("run %s failed: %s", j.Name, msg))
 	fx.add(func() {
+		r.notifyRun(ctx, rs, alerts.Run{Name: j.Name, Reason: reason, Message: msg}, now)
 		metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Failed, dur, 0)
 		r.Recorder.Eventf(rs, j, corev1.EventTypeWarning, ReasonRunFailed, "Report", "report run %s failed (%s): %s", j.Name, reason, msg)
 	})
@@ -567,26 +511,14 @@ func parseKPIs(m map[string]string) map[string]float64 {
 }
 
 // evaluateAlerts applies the rules and surfaces transitions.
-func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, cur, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
+func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, out *runplan.Outcome, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
 	rules, drops := alertRules(rs)
 	if len(rules) == 0 && len(drops) == 0 {
 		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionAlertFiring, metav1.ConditionFalse, ReasonNoAlerts, "no alert rules")
 		return
 	}
-	var previous []alerts.State
-	for _, f := range rs.Status.Alerts {
-		previous = append(previous, alerts.State{Name: f.Name, Firing: true, Value: f.Value, Threshold: f.Threshold, Severity: string(f.Severity), Since: f.Since.Time, Holds: streaks[f.Name]})
-	}
-	known := map[string]bool{}
-	for _, p := range previous {
-		known[p.Name] = true
-	}
-	for name, n := range streaks {
-		if !known[name] {
-			previous = append(previous, alerts.State{Name: name, Holds: n})
-		}
-	}
-	o := alerts.Evaluate(rules, drops, cur, prev, previous, at)
+	a := &runplan.Alerts{Rules: rules, VIPDrops: drops, Previous: previousAlertStates(rs, streaks), PreviousMetrics: prev}
+	o, _ := adoptOrEvaluate(a, out.Alerts, out.Metrics, at)
 	rs.Status.Alerts = nil
 	for k := range streaks {
 		delete(streaks, k)
@@ -651,57 +583,96 @@ func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportS
 	if wh == nil || (len(firing) == 0 && len(o.Resolved) == 0) {
 		return
 	}
-	wants := func(e crmv1.WebhookEvent) bool {
-		if len(wh.Events) == 0 {
-			return true
-		}
-		for _, x := range wh.Events {
-			if x == e {
-				return true
-			}
-		}
-		return false
-	}
 	var started, resolved []alerts.State
-	if wants("AlertFiring") {
+	if wantsEvent(wh, crmv1.WebhookEvent("AlertFiring")) {
 		started = firing
 	}
-	if wants("AlertResolved") {
+	if wantsEvent(wh, crmv1.WebhookEvent("AlertResolved")) {
 		resolved = o.Resolved
 	}
+	if len(started) == 0 && len(resolved) == 0 {
+		return
+	}
+	url, ok := r.webhookURL(ctx, rs)
+	if !ok {
+		return
+	}
+	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at, firingUntil(rs, r.clock().Now()))
+	r.post(rs, url, payload)
+}
+
+// wantsEvent reports whether the webhook is to be sent event e (all events
+// when the list is empty, as for objects built without CRD defaults).
+func wantsEvent(wh *crmv1.Webhook, e crmv1.WebhookEvent) bool {
+	if wh == nil {
+		return false
+	}
+	return len(wh.Events) == 0 || slices.Contains(wh.Events, e)
+}
+
+// notifyRun posts a finished run to the webhook when its events ask for
+// RunSucceeded or RunFailed.
+func (r *ReportScheduleReconciler) notifyRun(ctx context.Context, rs *crmv1.ReportSchedule, run alerts.Run, at time.Time) {
+	e := crmv1.WebhookEvent("RunFailed")
+	if run.Succeeded {
+		e = "RunSucceeded"
+	}
+	if !wantsEvent(rs.Spec.Output.Webhook, e) {
+		return
+	}
+	url, ok := r.webhookURL(ctx, rs)
+	if !ok {
+		return
+	}
+	r.post(rs, url, []alerts.Alert{alerts.RunAlert(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, run, at, firingUntil(rs, r.clock().Now()))})
+}
+
+// webhookURL is the webhook's URL, read from its Secret when it has one;
+// false (with a WebhookFailed Event when the Secret fails) when there is none.
+func (r *ReportScheduleReconciler) webhookURL(ctx context.Context, rs *crmv1.ReportSchedule) (string, bool) {
+	wh := rs.Spec.Output.Webhook
 	url := wh.URL
 	if wh.URLSecretRef != nil {
 		var s corev1.Secret
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: wh.URLSecretRef.Name}, &s); err != nil {
 			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q unreadable", wh.URLSecretRef.Name)
-			return
+			return "", false
 		}
 		url = strings.TrimSpace(string(s.Data[wh.URLSecretRef.Key]))
 		if url == "" {
 			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q has no key %q (or it is empty)", wh.URLSecretRef.Name, wh.URLSecretRef.Key)
-			return
+			return "", false
 		}
 	}
-	if url == "" {
-		return
-	}
-	if len(started) == 0 && len(resolved) == 0 {
-		return
-	}
-	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at, firingUntil(rs, r.clock().Now()))
+	return url, url != ""
+}
+
+// post sends the payload in the background, so a slow receiver never
+// blocks reconciling; a failure becomes a WebhookFailed Event.
+func (r *ReportScheduleReconciler) post(rs *crmv1.ReportSchedule, url string, payload []alerts.Alert) {
 	n := r.Notifier
 	if n == nil {
 		n = &alerts.Notifier{}
 	}
+	n = n.WithTimeout(webhookTimeout(rs.Spec.Output.Webhook))
 	timeout := 2 * time.Minute
 	rec, obj := r.Recorder, rs.DeepCopy()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		if err := n.Post(ctx, url, payload); err != nil {
-			rec.Eventf(obj, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "alert notification failed: %v", err)
+			rec.Eventf(obj, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook notification failed: %v", err)
 		}
 	}()
+}
+
+// webhookTimeout is output.webhook.timeout, the bound of one POST (10s,
+// the CRD default, when unset).
+func webhookTimeout(wh *crmv1.Webhook) time.Duration {
+	if wh == nil || wh.Timeout == nil || wh.Timeout.Duration <= 0 {
+		return 10 * time.Second
+	}
+	return wh.Timeout.Duration
 }
 
 // firingUntil is the endsAt of a firing alert posted now: past the end of

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"encoding/json"
+	"sort"
+	"time"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/alerts"
@@ -48,24 +50,40 @@ func alertPlan(rs *crmv1.ReportSchedule) *runplan.Alerts {
 	if len(rules) == 0 && len(drops) == 0 {
 		return nil
 	}
-	a := &runplan.Alerts{PreviousMetrics: parseKPIs(rs.Status.KPIs)}
-	for _, r := range rules {
-		a.Rules = append(a.Rules, runplan.AlertRule{Name: r.Name, Metric: r.Metric, Operator: r.Operator, Threshold: r.Threshold, Severity: r.Severity, ForRuns: r.ForRuns})
-	}
-	for _, d := range drops {
-		a.VIPDrops = append(a.VIPDrops, runplan.VIPDropRule{Name: d.Name, Metric: d.Metric, MinCustomers: d.MinCustomers, Severity: d.Severity})
-	}
+	a := &runplan.Alerts{Rules: rules, VIPDrops: drops, PreviousMetrics: parseKPIs(rs.Status.KPIs)}
 	streaks := map[string]int{}
 	_ = json.Unmarshal([]byte(rs.GetAnnotations()[annotationAlertStreaks]), &streaks)
-	seen := map[string]bool{}
+	a.Previous = previousAlertStates(rs, streaks)
+	return a
+}
+
+// previousAlertStates are the alerts' states before a run: the firing ones
+// from status, the streaks of rules that hold but do not fire yet from the
+// annotation; sorted by name, so the plan's basis and the reconciler's agree.
+func previousAlertStates(rs *crmv1.ReportSchedule, streaks map[string]int) []alerts.State {
+	var previous []alerts.State
+	known := map[string]bool{}
 	for _, f := range rs.Status.Alerts {
-		seen[f.Name] = true
-		a.Previous = append(a.Previous, runplan.AlertState{Name: f.Name, Firing: true, Since: f.Since.Time, Holds: streaks[f.Name]})
+		known[f.Name] = true
+		previous = append(previous, alerts.State{Name: f.Name, Firing: true, Value: f.Value, Threshold: f.Threshold, Severity: string(f.Severity), Since: f.Since.Time, Holds: streaks[f.Name]})
 	}
 	for name, n := range streaks {
-		if !seen[name] {
-			a.Previous = append(a.Previous, runplan.AlertState{Name: name, Holds: n})
+		if !known[name] {
+			previous = append(previous, alerts.State{Name: name, Holds: n})
 		}
 	}
-	return a
+	sort.Slice(previous, func(i, j int) bool { return previous[i].Name < previous[j].Name })
+	return previous
+}
+
+// adoptOrEvaluate returns the runner's evaluation when it was made on the
+// same basis (rules, previous states, previous metrics) the reconciler
+// holds now, so the rules are evaluated once per run; otherwise (the
+// schedule changed while the run ran, or an older runner) it evaluates a on
+// the run's metrics. adopted says which.
+func adoptOrEvaluate(a *runplan.Alerts, ran *runplan.AlertOutcome, metrics map[string]float64, at time.Time) (o alerts.Outcome, adopted bool) {
+	if ran != nil && ran.Basis != "" && ran.Basis == a.Basis() {
+		return ran.Outcome, true
+	}
+	return alerts.Evaluate(a.Rules, a.VIPDrops, metrics, a.PreviousMetrics, a.Previous, at), false
 }

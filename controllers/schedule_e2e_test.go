@@ -165,8 +165,10 @@ func TestScheduleSemantics(t *testing.T) {
 		t.Errorf("suspended schedule started a run: %v", names)
 	}
 
-	// Invalid schedules and time zones are reported, not retried in a loop.
-	bad := schedule(ns, "bad-cron", "61 * * * *", "")
+	// Invalid schedules and time zones that admission cannot check (an
+	// @every duration, a zone missing from the database) are reported, not
+	// retried in a loop; "61 * * * *" is refused at admission.
+	bad := schedule(ns, "bad-cron", "@every fortnight", "")
 	badTZ := schedule(ns, "bad-tz", "0 9 * * *", "")
 	tz := "Mars/Olympus_Mons"
 	badTZ.Spec.TimeZone = &tz

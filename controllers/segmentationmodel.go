@@ -346,12 +346,7 @@ func applyModelResult(m *crmv1.SegmentationModel, doc *result.Document, out *run
 	// The gauges follow from this status once it is written (publishModelGauges).
 }
 
-func resultConfigMapName(m *crmv1.SegmentationModel) string {
-	if m.Spec.Output.ConfigMapName != "" {
-		return m.Spec.Output.ConfigMapName
-	}
-	return m.Name + "-result"
-}
+func resultConfigMapName(m *crmv1.SegmentationModel) string { return m.ResultConfigMapName() }
 
 // startRun creates the run's Job; it reports whether it created it (false:
 // it already existed, e.g. after a restart).
@@ -363,12 +358,16 @@ func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.Seg
 	if err != nil {
 		return false, err
 	}
+	analysis, err := runplan.ModelAnalysis(m)
+	if err != nil {
+		return false, &MissingRefError{Reason: ReasonInvalidSpec, Msg: err.Error()}
+	}
 	plan := runplan.Plan{
 		Owner:           runplan.Owner{APIVersion: crmv1.GroupVersion.String(), Kind: kindModel, Namespace: m.Namespace, Name: m.Name, UID: string(m.UID)},
 		Run:             name,
 		ResultConfigMap: resultConfigMapName(m),
 		StateConfigMap:  m.Name + "-state",
-		Analysis:        modelAnalysis(m),
+		Analysis:        analysis,
 		Created:         r.clock().Now().UTC(),
 	}
 	var secrets []secretUse
@@ -433,71 +432,6 @@ func (r *SegmentationModelReconciler) markRunNow(ctx context.Context, m *crmv1.S
 	}
 	m.Status = *status
 	return nil
-}
-
-func modelAnalysis(m *crmv1.SegmentationModel) runplan.Analysis {
-	a := runplan.Analysis{Method: string(m.Spec.Method.Type), Cleaning: cleaning(m.Spec.Cleaning)}
-	if m.Spec.AsOf != nil {
-		if t, err := time.Parse(time.DateOnly, string(*m.Spec.AsOf)); err == nil {
-			end := t.Add(24*time.Hour - time.Second)
-			a.AsOf = &end
-		}
-	}
-	if m.Spec.Window != nil {
-		a.WindowSeconds = int64(m.Spec.Window.Duration / time.Second)
-	}
-	meth := m.Spec.Method
-	if p := meth.RFM; p != nil {
-		for _, s := range p.SegmentMap {
-			a.RFMSegments = append(a.RFMSegments, runplan.RFMSegment{Segment: s.Segment, Recency: string(s.Recency), Frequency: string(s.Frequency), Monetary: string(s.Monetary)})
-		}
-	}
-	if p := meth.ValueMatrix; p != nil {
-		if p.AverageOrderValue != nil {
-			a.AOVThreshold, _ = strconv.ParseFloat(string(*p.AverageOrderValue), 64)
-		}
-		if p.Frequency != nil {
-			a.FreqThreshold = float64(*p.Frequency)
-		}
-	}
-	if p := meth.Lifecycle; p != nil {
-		a.NewDays = days(p.NewWithin.Duration)
-		a.AtRiskDays = days(p.ActiveWithin.Duration)
-		a.ChurnDays = days(p.ChurnedAfter.Duration)
-		a.LoyalOrders = int64(p.LoyalMinOrders)
-	}
-	if p := meth.CLV; p != nil {
-		if p.CalibrationEnd != nil {
-			if t, err := time.Parse(time.DateOnly, string(*p.CalibrationEnd)); err == nil {
-				a.CalibrationEnd = &t
-			}
-		}
-		a.TimeUnit = string(p.TimeUnit)
-		a.CLV = &runplan.CLV{Horizon: float64(p.Horizon), Margin: dec(string(p.Margin)), DiscountRate: dec(string(p.DiscountRate)),
-			AcquisitionCost: dec(string(p.AcquisitionCost)), RetentionCost: dec(string(p.RetentionCost)), Tiers: int(p.Tiers)}
-	}
-	if p := meth.KMeans; p != nil {
-		k := &runplan.KMeans{Seed: uint64(p.Seed)}
-		if p.K != nil {
-			k.K = int(*p.K)
-		}
-		if p.KMin != nil {
-			k.MinK = int(*p.KMin)
-		}
-		if p.KMax != nil {
-			k.MaxK = int(*p.KMax)
-		}
-		a.KMeans = k
-	}
-	return a
-}
-
-func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
-
-// dec parses an API decimal string (validated at admission); "" is 0.
-func dec(s string) float64 {
-	v, _ := strconv.ParseFloat(s, 64)
-	return v
 }
 
 // ownedJobs lists the Jobs the object controls, oldest first.

@@ -7,11 +7,12 @@
 // CLI and the operator's Job runner both fill a Config and call Run (or
 // Analyze, for a customer.Set built elsewhere, e.g. aggregated in SQL).
 //
-// RFM, value matrix and lifecycle methods and the KPI, Pareto and cohort
-// reports are built in. K-means, CLV, VIP, basket and forecast are adapters
-// around their packages (models_*.go) that plug in with Register (see
-// Model); a name without a registered model fails with ErrNotAvailable
-// before any data is read. The VIP profile and basket rules read the raw
+// Every method and report is an adapter around its package registered with
+// Register (see Model): RFM, value matrix, lifecycle, KPI, Pareto and
+// cohort in models_builtin.go, K-means, CLV, VIP, basket and forecast in
+// models_*.go; analyze dispatches all of them the same way, and a name
+// without a registered model fails with ErrNotAvailable before any data is
+// read. The VIP profile and basket rules read the raw
 // sources a second time (aggregate.Scan), so a set built elsewhere (Analyze)
 // gets them only when cfg.Sources can be opened.
 package engine
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/kpi"
 	"github.com/crmlens/crmlens/analytics/lifecycle"
@@ -97,6 +99,7 @@ type Config struct {
 
 	// Method and report parameters; zero values take each package's defaults.
 	SegmentMap     *rfm.SegmentMap // nil: the standard 11-segment map
+	RFM            rfm.Options     // method rfm: the monetary basis
 	ValueMatrix    valuematrix.Params
 	Lifecycle      lifecycle.Params
 	PreviousStages map[string]lifecycle.Stage // previous lifecycle assignment, for transitions
@@ -109,6 +112,7 @@ type Config struct {
 	// copied into the campaign KPIs.
 	ContactsReport *kpi.ContactsReport
 	Pareto         pareto.Params
+	Cohort         cohort.Params  // report cohort: period and count
 	CLV            CLVParams      // method clv
 	KMeans         KMeansParams   // method kmeans
 	VIP            VIPParams      // report vip
@@ -157,8 +161,8 @@ func (c *Config) has(r Report) bool { return slices.Contains(c.Reports, r) }
 
 // needsHistory reports whether the customer set must keep purchase days.
 func (c *Config) needsHistory() bool {
-	if c.has(Cohort) || (c.has(KPI) && c.Contacts != nil) {
-		return true
+	if c.has(KPI) && c.Contacts != nil {
+		return true // campaign responses need purchase days
 	}
 	names := []string{string(c.method())}
 	for _, r := range c.Reports {
@@ -191,6 +195,12 @@ func (c *Config) Validate() error {
 	if err := c.Lifecycle.Validate(); err != nil {
 		return err
 	}
+	if err := c.RFM.Validate(); err != nil {
+		return err
+	}
+	if err := c.Cohort.Validate(); err != nil {
+		return err
+	}
 	if err := c.KPI.WithDefaults().Validate(); err != nil {
 		return err
 	}
@@ -208,14 +218,11 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// available reports whether a method or report can run: built in, or
-// registered with Register.
+// available reports whether a method or report can run: registered with
+// Register (every one is, from this package's init functions).
 func available(name string) error {
-	switch name {
-	case string(KMeans), string(CLV), string(VIP), string(Basket), string(Forecast):
-		if _, ok := model(name); !ok {
-			return fmt.Errorf("%s: %w (its package is not wired into the engine)", name, ErrNotAvailable)
-		}
+	if _, ok := model(name); !ok {
+		return fmt.Errorf("%s: %w (its package is not wired into the engine)", name, ErrNotAvailable)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/crmlens/crmlens/analytics/aggregate"
 	"github.com/crmlens/crmlens/analytics/customer"
-	"github.com/crmlens/crmlens/analytics/lifecycle"
 	"github.com/crmlens/crmlens/analytics/result"
 	"github.com/crmlens/crmlens/analytics/rfm"
 	"github.com/crmlens/crmlens/analytics/txn"
@@ -137,67 +136,24 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 	cfg.progress("analyze", fmt.Sprintf("analysing %d customers (%s)", len(cs), cfg.method()))
 	// rows fills the method's per-customer fields; base fields are set by writeRows.
 	var rows func(i int, r *result.Row)
-	switch cfg.method() {
-	case RFM:
-		sc := rfm.Score(cs, asOf)
-		m := cfg.SegmentMap
-		if m == nil {
-			m = rfm.Standard()
-		}
-		sum, err := rfm.Summarize(cs, sc, m)
-		if err != nil {
-			return nil, err
-		}
-		sum.SegmentMap = "standard"
-		if cfg.SegmentMap != nil {
-			sum.SegmentMap = "custom"
-		}
-		doc.RFM = sum
-		for _, s := range sum.Segments {
-			doc.Segments = append(doc.Segments, result.Segment(s))
-		}
-		rows = func(i int, r *result.Row) {
-			s := sc.Scores[i]
-			r.R, r.F, r.M = s.R, s.F, s.M
-			r.Segment = m.Segment(s)
-		}
-	case ValueMatrix:
-		qs, sum := valuematrix.Classify(cs, cfg.ValueMatrix)
-		doc.ValueMatrix = sum
-		for _, q := range sum.Quadrants {
-			doc.Segments = append(doc.Segments, result.Segment{Name: q.Name, Customers: q.Customers, Revenue: q.Revenue, RevenueShare: q.RevenueShare})
-		}
-		rows = func(i int, r *result.Row) { r.Segment = qs[i].String() }
-	case Lifecycle:
-		st, sum, err := lifecycle.Assign(cs, asOf, cfg.Lifecycle, cfg.PreviousStages)
-		if err != nil {
-			return nil, err
-		}
-		doc.Lifecycle = sum
-		for _, s := range sum.Stages {
-			doc.Segments = append(doc.Segments, result.Segment{Name: string(s.Name), Customers: s.Customers, Revenue: s.Revenue, RevenueShare: s.RevenueShare})
-		}
-		rows = func(i int, r *result.Row) { r.Segment, r.Stage = string(st[i]), string(st[i]) }
-	default:
-		m, ok := model(string(cfg.method()))
-		if !ok {
-			return nil, fmt.Errorf("method %s: %w", cfg.method(), ErrNotAvailable)
-		}
-		out, err := m.Run(ctx, &cfg, set, asOf)
-		if err != nil {
-			return nil, fmt.Errorf("method %s: %w", cfg.method(), err)
-		}
-		if err := setSection(doc, string(cfg.method()), out.Section); err != nil {
-			return nil, fmt.Errorf("method %w", err)
-		}
-		if out.Segments != nil {
-			doc.Segments = out.Segments
-		}
-		for _, w := range out.Warnings {
-			doc.Warn(string(cfg.method()), w)
-		}
-		rows = out.Fill
+	m, ok := model(string(cfg.method()))
+	if !ok {
+		return nil, fmt.Errorf("method %s: %w", cfg.method(), ErrNotAvailable)
 	}
+	out, err := m.Run(ctx, &cfg, set, asOf)
+	if err != nil {
+		return nil, fmt.Errorf("method %s: %w", cfg.method(), err)
+	}
+	if err := setSection(doc, string(cfg.method()), out.Section); err != nil {
+		return nil, fmt.Errorf("method %w", err)
+	}
+	if out.Segments != nil {
+		doc.Segments = out.Segments
+	}
+	for _, w := range out.Warnings {
+		doc.Warn(string(cfg.method()), w)
+	}
+	rows = out.Fill
 	if rows == nil {
 		rows = func(int, *result.Row) {}
 	} else {
@@ -233,17 +189,8 @@ func analyze(ctx context.Context, cfg Config, set *customer.Set, perCustomer res
 // zero values.
 func Columns(cfg Config) []result.Column {
 	cols := []result.Column{result.ColCustomer, result.ColRecencyDays, result.ColFrequency, result.ColMonetary, result.ColAOV, result.ColFirstPurchase, result.ColLastPurchase}
-	switch cfg.method() {
-	case RFM:
-		cols = append(cols, result.ColR, result.ColF, result.ColM, result.ColRFM, result.ColSegment)
-	case ValueMatrix:
-		cols = append(cols, result.ColSegment)
-	case Lifecycle:
-		cols = append(cols, result.ColSegment, result.ColStage)
-	default:
-		if m, ok := model(string(cfg.method())); ok {
-			cols = append(cols, m.Columns...)
-		}
+	if m, ok := model(string(cfg.method())); ok {
+		cols = append(cols, m.Columns...)
 	}
 	return cols
 }

@@ -3,16 +3,26 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/crmlens/crmlens/analytics/cohort"
+	"github.com/crmlens/crmlens/analytics/kpi"
+	"github.com/crmlens/crmlens/analytics/lifecycle"
+	"github.com/crmlens/crmlens/analytics/pareto"
+	"github.com/crmlens/crmlens/analytics/rfm"
+	"github.com/crmlens/crmlens/analytics/valuematrix"
 
 	"github.com/crmlens/crmlens/analytics/customer"
 	"github.com/crmlens/crmlens/analytics/result"
 )
 
-// Model is a method or report implemented in another package (CLV, K-means,
-// VIP, basket, forecast). Wiring one is a file in this package that calls
-// Register from init with an adapter around the package's API.
+// Model is a method or report: every one (the built-in RFM, value matrix,
+// lifecycle, KPI, Pareto and cohort in models_builtin.go, the adapters
+// around CLV, K-means, VIP, basket and forecast in models_*.go) is an
+// adapter around its package's API registered from init, and analyze runs
+// each through the same path.
 type Model struct {
 	// NeedsHistory asks the aggregation to keep purchase days.
 	NeedsHistory bool
@@ -44,14 +54,12 @@ var (
 	models   = map[string]Model{}
 )
 
-// Register makes a model available under one of the names kmeans, clv, vip,
-// basket or forecast. It panics on other names or a second registration, as
+// Register makes a model available under the name of a method (Methods) or
+// report (Reports). It panics on other names or a second registration, as
 // both are programming errors.
 func Register(name string, m Model) {
-	switch name {
-	case string(KMeans), string(CLV), string(VIP), string(Basket), string(Forecast):
-	default:
-		panic(fmt.Sprintf("engine.Register: %q is not a pluggable method or report", name))
+	if !slices.Contains(Methods, Method(name)) && !slices.Contains(Reports, Report(name)) {
+		panic(fmt.Sprintf("engine.Register: %q is not a method or report", name))
 	}
 	if m.Run == nil {
 		panic(fmt.Sprintf("engine.Register(%q): nil Run", name))
@@ -76,6 +84,18 @@ func model(name string) (Model, bool) {
 func setSection(doc *result.Document, name string, v any) error {
 	ok := true
 	switch name {
+	case string(RFM):
+		doc.RFM, ok = v.(*rfm.Summary)
+	case string(ValueMatrix):
+		doc.ValueMatrix, ok = v.(*valuematrix.Summary)
+	case string(Lifecycle):
+		doc.Lifecycle, ok = v.(*lifecycle.Summary)
+	case string(KPI):
+		doc.KPI, ok = v.(*kpi.Summary)
+	case string(Pareto):
+		doc.Pareto, ok = v.(*pareto.Summary)
+	case string(Cohort):
+		doc.Cohort, ok = v.(*cohort.Summary)
 	case string(CLV):
 		doc.CLV, ok = v.(*result.CLVSection)
 	case string(KMeans):

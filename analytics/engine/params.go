@@ -37,6 +37,14 @@ type KMeansParams struct {
 	K          int
 	MinK, MaxK int
 	Seed       uint64
+	// Features are clustered in this order; nil means DefaultKMeansFeatures
+	// (recency, frequency, monetary).
+	Features []KMeansFeature
+	// Restarts is the number of initialisations per k (best inertia kept);
+	// 0 means 1.
+	Restarts int
+	// MaxIterations bounds Lloyd iterations per initialisation; 0 means 300.
+	MaxIterations int
 }
 
 // VIPParams tune the vip report.
@@ -164,7 +172,7 @@ func (p KMeansParams) validate() error {
 	if p.K == 0 && (lo < 2 || hi < lo || hi > 100) {
 		return fmt.Errorf("kmeans k range %d-%d: want 2 ≤ min ≤ max ≤ 100", lo, hi)
 	}
-	return nil
+	return p.validateFeatures()
 }
 
 func (p VIPParams) selection() vip.Selection {

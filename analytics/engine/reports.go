@@ -7,10 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/customer"
-	"github.com/crmlens/crmlens/analytics/kpi"
-	"github.com/crmlens/crmlens/analytics/pareto"
 	"github.com/crmlens/crmlens/analytics/result"
 )
 
@@ -57,32 +54,6 @@ func runReports(ctx context.Context, cfg *Config, set *customer.Set, asOf time.T
 // runReport computes one report into its section of doc and returns the
 // report's warnings (caveats on a delivered result).
 func runReport(ctx context.Context, cfg *Config, set *customer.Set, asOf time.Time, doc *result.Document, rep Report) ([]string, error) {
-	cs := set.Customers
-	var err error
-	switch rep {
-	case KPI:
-		var s *kpi.Summary
-		if s, err = kpi.Compute(cs, asOf, cfg.KPI, cfg.Contacts); err == nil {
-			if s.Campaign != nil && cfg.ContactsReport != nil {
-				s.Campaign.RejectedContacts = cfg.ContactsReport.Rejected
-				s.Campaign.RejectSamples = cfg.ContactsReport.Samples
-			}
-			doc.KPI = s
-		}
-		return nil, err
-	case Pareto:
-		var s *pareto.Summary
-		if s, err = pareto.Analyze(cs, cfg.Pareto); err == nil {
-			doc.Pareto = s
-		}
-		return nil, err
-	case Cohort:
-		var s *cohort.Summary
-		if s, err = cohort.Build(cs, asOf); err == nil {
-			doc.Cohort = s
-		}
-		return nil, err
-	}
 	m, ok := model(string(rep))
 	if !ok {
 		return nil, ErrNotAvailable

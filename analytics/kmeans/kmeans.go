@@ -32,8 +32,11 @@ type Config struct {
 	K          int
 	MinK, MaxK int // defaults 2 and 8
 	Seed       uint64
-	MaxIter    int     // Lloyd iterations per run; default 300
-	Tol        float64 // stop when the total squared centroid shift (z units) is below Tol·features; default 1e-4
+	// Restarts is the number of k-means++ initialisations per k; the run
+	// with the lowest inertia is kept. Default 1.
+	Restarts int
+	MaxIter  int     // Lloyd iterations per run; default 300
+	Tol      float64 // stop when the total squared centroid shift (z units) is below Tol·features; default 1e-4
 	// SilhouetteSample bounds the points used to score each k: the silhouette
 	// is O(n²), so it is computed on a seeded random sample of this many points
 	// (with their labels from the full clustering). Default 2000.
@@ -86,6 +89,9 @@ func (c Config) withDefaults(n int) (Config, error) {
 	if c.MaxIter == 0 {
 		c.MaxIter = 300
 	}
+	if c.Restarts == 0 {
+		c.Restarts = 1
+	}
 	if c.Tol == 0 {
 		c.Tol = 1e-4
 	}
@@ -101,6 +107,8 @@ func (c Config) withDefaults(n int) (Config, error) {
 	switch {
 	case c.K < 0:
 		return c, fmt.Errorf("kmeans: k must be ≥ 0, got %d", c.K)
+	case c.Restarts < 1 || c.MaxIter < 1:
+		return c, fmt.Errorf("kmeans: restarts (%d) and max iterations (%d) must be ≥ 1", c.Restarts, c.MaxIter)
 	case c.K > 0 && c.K > n:
 		return c, fmt.Errorf("kmeans: k = %d exceeds the %d points", c.K, n)
 	case c.K == 0 && (c.MinK < 2 || c.MaxK < c.MinK):
@@ -141,12 +149,12 @@ func Fit(x []float64, cfg Config) (Result, []int, error) {
 	}
 	var best *run
 	if cfg.K > 0 {
-		best = lloyd(z, d, cfg.K, cfg, cfg.Seed)
+		best = bestOf(z, d, cfg.K, cfg, cfg.Seed)
 	} else {
 		sample := sampleIndex(n, cfg.SilhouetteSample, cfg.Seed)
 		bestS := math.Inf(-1)
 		for k := cfg.MinK; k <= cfg.MaxK; k++ {
-			r := lloyd(z, d, k, cfg, cfg.Seed+uint64(k))
+			r := bestOf(z, d, k, cfg, cfg.Seed+uint64(k))
 			s := silhouette(z, d, r.labels, k, sample)
 			res.Candidates = append(res.Candidates, Candidate{K: k, Silhouette: s, Inertia: r.inertia})
 			if s > bestS {
@@ -279,6 +287,23 @@ func drawD2(closest []float64, pot float64, rng *rand.Rand) int {
 		}
 	}
 	return len(closest) - 1
+}
+
+// restartStride spreads the seeds of restarts (the 64-bit golden ratio), so
+// restart r of one k never reuses the seed of another k.
+const restartStride = 0x9e3779b97f4a7c15
+
+// bestOf runs cfg.Restarts seeded k-means fits and keeps the one with the
+// lowest inertia; restart 0 uses seed itself.
+func bestOf(z []float64, d, k int, cfg Config, seed uint64) *run {
+	var best *run
+	for r := 0; r < cfg.Restarts; r++ {
+		cur := lloyd(z, d, k, cfg, seed+uint64(r)*restartStride)
+		if best == nil || cur.inertia < best.inertia {
+			best = cur
+		}
+	}
+	return best
 }
 
 // lloyd runs seeded k-means to convergence.

@@ -13,10 +13,11 @@ import (
 )
 
 // contactColumns are the accepted header names of a contacts file.
-var contactColumns = [3][]string{
+var contactColumns = [4][]string{
 	{"customer_id", "customer", "customerid", "client_id"},
 	{"contact_time", "contacted_at", "time", "timestamp", "date"},
 	{"cost", "contact_cost"},
+	{"campaign", "campaign_id", "campaign_name"},
 }
 
 // MaxContactSamples bounds the malformed contact rows kept as samples.
@@ -42,9 +43,11 @@ func ReadContacts(r io.Reader, name string, loc *time.Location) ([]Contact, Cont
 // ContactFormat describes a contacts CSV whose columns are declared (as a
 // DataSource's schema.campaigns does) rather than guessed from the header.
 type ContactFormat struct {
-	// Customer, Time and Cost name the header columns (case-insensitive);
-	// an empty name accepts the defaults ReadContacts knows.
-	Customer, Time, Cost string
+	// Customer, Time, Cost and Campaign name the header columns
+	// (case-insensitive); an empty name accepts the defaults ReadContacts
+	// knows. A declared Campaign column must be present and filled in every
+	// row; without one the contacts carry no campaign.
+	Customer, Time, Cost, Campaign string
 	// Comma is the field delimiter; 0 means ','.
 	Comma rune
 	// Parser reads the contact time (layout and zone).
@@ -66,12 +69,12 @@ func ReadContactsWith(r io.Reader, name string, f ContactFormat) ([]Contact, Con
 		return nil, rep, fmt.Errorf("campaign contacts %s: read header: %w", name, err)
 	}
 	accepted := contactColumns
-	for i, v := range []string{f.Customer, f.Time, f.Cost} {
+	for i, v := range []string{f.Customer, f.Time, f.Cost, f.Campaign} {
 		if v != "" {
 			accepted[i] = []string{strings.ToLower(strings.TrimSpace(v))}
 		}
 	}
-	idx := [3]int{-1, -1, -1}
+	idx := [4]int{-1, -1, -1, -1}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		for f, names := range accepted {
@@ -87,6 +90,9 @@ func ReadContactsWith(r io.Reader, name string, f ContactFormat) ([]Contact, Con
 	}
 	if f.Cost != "" && idx[2] < 0 {
 		return nil, rep, fmt.Errorf("campaign contacts %s: header has no cost column %q", name, f.Cost)
+	}
+	if f.Campaign != "" && idx[3] < 0 {
+		return nil, rep, fmt.Errorf("campaign contacts %s: header has no campaign column %q", name, f.Campaign)
 	}
 	tp := f.Parser
 	var out []Contact
@@ -122,9 +128,13 @@ func ReadContactsWith(r io.Reader, name string, f ContactFormat) ([]Contact, Con
 			reject(line, "too few columns")
 			continue
 		}
-		c := Contact{Customer: get(0)}
+		c := Contact{Customer: get(0), Campaign: get(3)}
 		if c.Customer == "" {
 			reject(line, "column customer: empty")
+			continue
+		}
+		if f.Campaign != "" && c.Campaign == "" {
+			reject(line, "column campaign: empty")
 			continue
 		}
 		if c.Time, err = tp.Parse([]byte(get(1))); err != nil {

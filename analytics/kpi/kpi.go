@@ -91,6 +91,9 @@ type Contact struct {
 	Customer string
 	Time     time.Time
 	Cost     txn.Money
+	// Campaign names the campaign; "" when the source maps no campaign
+	// column (then no per-campaign figures are reported).
+	Campaign string
 }
 
 // Summary holds the KPIs.
@@ -109,6 +112,24 @@ type Summary struct {
 	OrdersPerCustomer   float64   `json:"ordersPerCustomer"`
 	RecencyDistribution []Bucket  `json:"recencyDistribution"`
 	Campaign            *Campaign `json:"campaign,omitempty"`
+	// Campaigns are the figures of each campaign, by name, when the
+	// contacts carry campaign names.
+	Campaigns []CampaignFigure `json:"campaigns,omitempty"`
+}
+
+// CampaignFigure is the response and return of one campaign: Contacted
+// counts its contacts, Responded those followed by a purchase within the
+// response window, Revenue the purchase days within the window after any
+// of its contacts (each day once per campaign), ROI (margin · revenue −
+// cost) / cost, absent when cost is zero.
+type CampaignFigure struct {
+	Campaign     string   `json:"campaign"`
+	Contacted    int64    `json:"contacted"`
+	Responded    int64    `json:"responded"`
+	ResponseRate float64  `json:"responseRate"`
+	Revenue      float64  `json:"revenue"`
+	Cost         float64  `json:"cost"`
+	ROI          *float64 `json:"roi,omitempty"`
 }
 
 // Bucket is one bin of the recency distribution.
@@ -197,8 +218,40 @@ func Compute(customers []customer.Customer, asOf time.Time, p Params, contacts [
 			return nil, err
 		}
 		s.Campaign = camp
+		if s.Campaigns, err = campaigns(customers, p, contacts); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// campaigns computes the per-campaign figures, ordered by campaign name;
+// nil when no contact names a campaign.
+func campaigns(customers []customer.Customer, p Params, contacts []Contact) ([]CampaignFigure, error) {
+	byCampaign := map[string][]Contact{}
+	for _, ct := range contacts {
+		if ct.Campaign != "" {
+			byCampaign[ct.Campaign] = append(byCampaign[ct.Campaign], ct)
+		}
+	}
+	if len(byCampaign) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(byCampaign))
+	for n := range byCampaign {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]CampaignFigure, 0, len(names))
+	for _, n := range names {
+		c, err := campaign(customers, p, byCampaign[n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CampaignFigure{Campaign: n, Contacted: c.Contacts, Responded: c.Responses, ResponseRate: c.ResponseRate,
+			Revenue: c.AttributedRevenue, Cost: c.Cost, ROI: c.ROI})
+	}
+	return out, nil
 }
 
 func campaign(customers []customer.Customer, p Params, contacts []Contact) (*Campaign, error) {

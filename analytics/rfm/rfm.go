@@ -9,7 +9,8 @@
 //     line's (so an order counts once when its lines are consecutive for the
 //     customer; the Postgres pushdown counts distinct order IDs, which agrees
 //     then); with cleaning's MergeSameDay, distinct purchase days instead;
-//   - monetary: revenue (sum of accepted amounts).
+//   - monetary: revenue (sum of accepted amounts), or with Options.Monetary
+//     Average the average order value (revenue / orders).
 //
 // Scores are quintiles 1–5, 5 being best (most recent, most frequent, highest
 // revenue). Tie rule: customers are ranked from worst to best value, and tied
@@ -53,6 +54,45 @@ func (s Scores) key() int { return int(s.R-1)*25 + int(s.F-1)*5 + int(s.M-1) }
 type Result struct {
 	Recency []int32  // days since last purchase at asOf
 	Scores  []Scores // quintile scores
+	// Monetary is the basis the M score was computed on.
+	Monetary Monetary
+}
+
+// Monetary is the basis of the M score.
+type Monetary string
+
+// Monetary bases.
+const (
+	// MonetaryTotal scores total revenue (the default).
+	MonetaryTotal Monetary = "total"
+	// MonetaryAverage scores the average order value, revenue / orders.
+	MonetaryAverage Monetary = "average"
+)
+
+// Options tune Score; the zero value is the classic RFM.
+type Options struct {
+	// Monetary is the M score's basis; "" means MonetaryTotal.
+	Monetary Monetary
+}
+
+// Validate refuses an unknown monetary basis.
+func (o Options) Validate() error {
+	switch o.Monetary {
+	case "", MonetaryTotal, MonetaryAverage:
+		return nil
+	}
+	return fmt.Errorf("rfm monetary %q: want total or average", o.Monetary)
+}
+
+// monetaryValue is the customer's value on basis b, in currency units.
+func monetaryValue(c *customer.Customer, b Monetary) float64 {
+	if b == MonetaryAverage {
+		if c.Orders <= 0 {
+			return 0
+		}
+		return c.Revenue.Float() / float64(c.Orders)
+	}
+	return c.Revenue.Float()
 }
 
 // RecencyDays returns the whole calendar days from the customer's last
@@ -69,8 +109,17 @@ func RecencyFrom(c *customer.Customer, today customer.Day) int32 {
 
 // Score computes recency and the three quintile scores of every customer.
 func Score(customers []customer.Customer, asOf time.Time) Result {
+	return ScoreWith(customers, asOf, Options{})
+}
+
+// ScoreWith is Score on the monetary basis of o.
+func ScoreWith(customers []customer.Customer, asOf time.Time, o Options) Result {
 	n := len(customers)
-	res := Result{Recency: make([]int32, n), Scores: make([]Scores, n)}
+	basis := o.Monetary
+	if basis == "" {
+		basis = MonetaryTotal
+	}
+	res := Result{Recency: make([]int32, n), Scores: make([]Scores, n), Monetary: basis}
 	if n == 0 {
 		return res
 	}
@@ -83,6 +132,12 @@ func Score(customers []customer.Customer, asOf time.Time) Result {
 		rv[i] = -int64(res.Recency[i]) // fewer days is better
 		fv[i] = c.Orders
 		mv[i] = int64(c.Revenue)
+		if basis == MonetaryAverage {
+			mv[i] = 0
+			if c.Orders > 0 {
+				mv[i] = int64(c.Revenue) / c.Orders // exact in Money units, truncated
+			}
+		}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { scoreInto(rv, res.Scores, func(s *Scores, v uint8) { s.R = v }) })
@@ -142,8 +197,11 @@ type Cell struct {
 type Summary struct {
 	// SegmentMap says which map named the segments: "standard" or "custom"
 	// (set by the caller; Summarize leaves it empty).
-	SegmentMap string    `json:"segmentMap,omitempty"`
-	Segments   []Segment `json:"segments"`
+	SegmentMap string `json:"segmentMap,omitempty"`
+	// Monetary is the basis of the M score: "total" revenue or "average"
+	// order value; Bounds.Monetary is in that basis.
+	Monetary Monetary  `json:"monetary"`
+	Segments []Segment `json:"segments"`
 	// Heatmap has 25 cells, R-major (R=1,F=1 … R=5,F=5), including empty cells.
 	Heatmap []Cell `json:"heatmap"`
 	// Bounds gives, per score 1–5, the smallest and largest measured value of
@@ -174,6 +232,10 @@ func Summarize(customers []customer.Customer, res Result, m *SegmentMap) (*Summa
 	}
 	if m == nil {
 		m = Standard()
+	}
+	basis := res.Monetary
+	if basis == "" {
+		basis = MonetaryTotal
 	}
 	names := m.names
 	segCount := make([]int64, len(names))
@@ -209,9 +271,9 @@ func Summarize(customers []customer.Customer, res Result, m *SegmentMap) (*Summa
 		freq[cell] += float64(c.Orders)
 		add(&bounds[0][s.R-1], float64(res.Recency[i]))
 		add(&bounds[1][s.F-1], float64(c.Orders))
-		add(&bounds[2][s.M-1], c.Revenue.Float())
+		add(&bounds[2][s.M-1], monetaryValue(c, basis))
 	}
-	sum := &Summary{Segments: make([]Segment, len(names)), Heatmap: make([]Cell, 25)}
+	sum := &Summary{Monetary: basis, Segments: make([]Segment, len(names)), Heatmap: make([]Cell, 25)}
 	for k, name := range names {
 		sum.Segments[k] = Segment{Name: name, Customers: segCount[k], Revenue: segRev[k].Float(), RevenueShare: share(segRev[k], total)}
 	}

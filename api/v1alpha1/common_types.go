@@ -79,9 +79,11 @@ type Fraction string
 // +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]{1,4})?$`
 type Money string
 
-// Date is a calendar date in the form YYYY-MM-DD.
+// Date is a calendar date in the form YYYY-MM-DD that exists in the
+// Gregorian calendar (2024-02-29 does, 2023-02-29 does not).
 // +kubebuilder:validation:MaxLength=10
 // +kubebuilder:validation:Pattern=`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`
+// +kubebuilder:validation:XValidation:rule="!self.matches('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$') || int(self.substring(8, 10)) <= (self.substring(5, 7) == '02' ? ((int(self.substring(0, 4)) % 4 == 0 && (int(self.substring(0, 4)) % 100 != 0 || int(self.substring(0, 4)) % 400 == 0)) ? 29 : 28) : (self.substring(5, 7) in ['04', '06', '09', '11'] ? 30 : 31))",message="must be a calendar date that exists (YYYY-MM-DD; February has 29 days only in leap years, April, June, September and November have 30)"
 type Date string
 
 // ColumnName names a column of the source data: a CSV header (or a 1-based
@@ -93,15 +95,24 @@ type ColumnName string
 // JobSettings shapes the Kubernetes Jobs that run the analysis. The Job pods
 // always run under the restricted Pod Security profile (non-root, read-only
 // root filesystem, no capabilities, RuntimeDefault seccomp).
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || ['cpu', 'memory', 'ephemeral-storage'].all(k, !(k in self.resources.requests) || !isQuantity(string(self.resources.requests[k])) || !quantity(string(self.resources.requests[k])).isLessThan(quantity('0')))",message="job.resources.requests: cpu, memory and ephemeral-storage must not be negative",fieldPath=".resources.requests"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || ['cpu', 'memory', 'ephemeral-storage'].all(k, !(k in self.resources.limits) || !isQuantity(string(self.resources.limits[k])) || !quantity(string(self.resources.limits[k])).isLessThan(quantity('0')))",message="job.resources.limits: cpu, memory and ephemeral-storage must not be negative",fieldPath=".resources.limits"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !has(self.resources.limits) || ['cpu', 'memory', 'ephemeral-storage'].all(k, !(k in self.resources.requests) || !(k in self.resources.limits) || !isQuantity(string(self.resources.requests[k])) || !isQuantity(string(self.resources.limits[k])) || !quantity(string(self.resources.requests[k])).isGreaterThan(quantity(string(self.resources.limits[k]))))",message="job.resources: the cpu, memory and ephemeral-storage requests must not exceed their limits",fieldPath=".resources.requests"
 type JobSettings struct {
 	// resources are the compute requests and limits of the analysis container.
+	// Admission refuses negative cpu, memory and ephemeral-storage and
+	// requests above limits (other resources are checked when the Job is
+	// created).
 	// Memory grows with the number of customers, not with the number of
 	// transactions.
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 
 	// serviceAccountName is the ServiceAccount the Job pod runs as; the
-	// namespace's default ServiceAccount when unset.
+	// manager's runner ServiceAccount (flag --runner-service-account,
+	// "crmlens-runner" by default) when unset. A missing ServiceAccount keeps
+	// the Job from being created (Ready=False, reason
+	// ServiceAccountNotFound).
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`

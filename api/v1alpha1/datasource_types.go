@@ -5,15 +5,13 @@ import (
 )
 
 // ContentType says what a DataSource holds.
-// +kubebuilder:validation:Enum=Transactions;Customers;Campaigns
+// +kubebuilder:validation:Enum=Transactions;Campaigns
 type ContentType string
 
 // Content types a DataSource may hold.
 const (
 	// ContentTransactions are order lines: who bought what, when, for how much.
 	ContentTransactions ContentType = "Transactions"
-	// ContentCustomers are customer attributes used for breakdowns.
-	ContentCustomers ContentType = "Customers"
 	// ContentCampaigns are campaign contacts used for response rate and ROI.
 	ContentCampaigns ContentType = "Campaigns"
 )
@@ -43,15 +41,13 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.csv) || has(self.http) || has(self.configMap) || (has(self.objectStore) && self.objectStore.format == 'csv')",message="csv options apply only to the http and configMap backends and to objectStore with format csv",fieldPath=".csv"
 // +kubebuilder:validation:XValidation:rule="has(self.sample) || has(self.schema)",message="schema (the column mapping) is required for every backend except sample",fieldPath=".schema"
 // +kubebuilder:validation:XValidation:rule="!has(self.schema) || self.content != 'Transactions' || has(self.schema.transactions)",message="schema.transactions is required when content is Transactions",fieldPath=".schema"
-// +kubebuilder:validation:XValidation:rule="!has(self.schema) || self.content != 'Customers' || has(self.schema.customers)",message="schema.customers is required when content is Customers",fieldPath=".schema"
 // +kubebuilder:validation:XValidation:rule="!has(self.schema) || self.content != 'Campaigns' || has(self.schema.campaigns)",message="schema.campaigns is required when content is Campaigns",fieldPath=".schema"
-// +kubebuilder:validation:XValidation:rule="!has(self.schema) || [has(self.schema.transactions), has(self.schema.customers), has(self.schema.campaigns)].filter(b, b).size() <= 1",message="schema: set only the mapping block that matches content (transactions, customers or campaigns)",fieldPath=".schema"
+// +kubebuilder:validation:XValidation:rule="!has(self.schema) || !has(self.schema.transactions) || !has(self.schema.campaigns)",message="schema: set only the mapping block that matches content (transactions or campaigns)",fieldPath=".schema"
 type DataSourceSpec struct {
 	// content says what the source holds: Transactions (order lines, the
-	// default), Customers (attributes such as age band, gender, city and signup
-	// date, used to break segments and VIPs down) or Campaigns (who was
-	// contacted when and at what cost, used for response rate and ROI). Models
-	// join customers and campaigns to transactions by customer ID.
+	// default) or Campaigns (who was contacted when, in which campaign and at
+	// what cost, used by the KPI report for response rate and ROI, joined to
+	// transactions by customer ID).
 	// +optional
 	// +kubebuilder:default=Transactions
 	Content ContentType `json:"content,omitempty"`
@@ -99,7 +95,8 @@ type DataSourceSpec struct {
 	Timestamp *TimestampFormat `json:"timestamp,omitempty"`
 
 	// currency is the ISO 4217 code of amounts in this source, such as USD or
-	// EUR. Models refuse to merge sources with different currencies.
+	// EUR. A model or schedule whose transaction sources declare different
+	// currencies does not run (Degraded=True, reason CurrencyMismatch).
 	// +optional
 	// +kubebuilder:default=USD
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
@@ -449,12 +446,13 @@ type SampleSource struct {
 
 // CSVOptions describe a CSV dialect.
 type CSVOptions struct {
-	// delimiter separates fields: a single character such as "," ";" "|" or
-	// a tab, or the word "whitespace" for runs of spaces and tabs (as in the
-	// CDNOW files).
+	// delimiter separates fields: a single one-byte character such as ","
+	// ";" "|" or a tab (not CR, LF, NUL or the double quote), or the word
+	// "whitespace" for runs of spaces and tabs (as in the CDNOW files).
 	// +optional
 	// +kubebuilder:default=","
-	// +kubebuilder:validation:Pattern=`^([^\r\n"]|whitespace)$`
+	// +kubebuilder:validation:MaxLength=10
+	// +kubebuilder:validation:XValidation:rule="self == 'whitespace' || (bytes(self).size() == 1 && !(self in ['\\r', '\\n', '\\x22', '\\x00']))",message="csv.delimiter must be one single-byte (ASCII) character other than CR, LF, NUL and the double quote, such as \",\" \";\" \"|\" or a tab, or the word \"whitespace\""
 	Delimiter string `json:"delimiter,omitempty"`
 
 	// header says whether the first line names the columns. Without a header,
@@ -505,10 +503,6 @@ type SchemaMapping struct {
 	// +optional
 	Transactions *TransactionColumns `json:"transactions,omitempty"`
 
-	// customers maps customer attribute columns (content Customers).
-	// +optional
-	Customers *CustomerColumns `json:"customers,omitempty"`
-
 	// campaigns maps campaign contact columns (content Campaigns).
 	// +optional
 	Campaigns *CampaignColumns `json:"campaigns,omitempty"`
@@ -556,31 +550,13 @@ type TransactionColumns struct {
 	Gift ColumnName `json:"gift,omitempty"`
 }
 
-// CustomerColumns maps the columns of customer attributes.
-type CustomerColumns struct {
-	// customerID is the column holding the customer ID.
-	// +required
-	CustomerID ColumnName `json:"customerID"`
-	// ageBand is the column holding an age band such as "25-34".
-	// +optional
-	AgeBand ColumnName `json:"ageBand,omitempty"`
-	// gender is the column holding the gender.
-	// +optional
-	Gender ColumnName `json:"gender,omitempty"`
-	// city is the column holding the city.
-	// +optional
-	City ColumnName `json:"city,omitempty"`
-	// signupDate is the column holding the signup date (see spec.timestamp).
-	// +optional
-	SignupDate ColumnName `json:"signupDate,omitempty"`
-}
-
 // CampaignColumns maps the columns of campaign contacts.
 type CampaignColumns struct {
 	// customerID is the column holding the contacted customer's ID.
 	// +required
 	CustomerID ColumnName `json:"customerID"`
-	// campaign is the column holding the campaign ID or name.
+	// campaign is the column holding the campaign ID or name; the KPI report
+	// gives each campaign's figures (kpi.campaigns in the result).
 	// +required
 	Campaign ColumnName `json:"campaign"`
 	// contactedAt is the column holding the contact time.
@@ -589,9 +565,6 @@ type CampaignColumns struct {
 	// cost is the column holding the cost of the contact, for ROI.
 	// +optional
 	Cost ColumnName `json:"cost,omitempty"`
-	// channel is the column holding the contact channel (email, sms...).
-	// +optional
-	Channel ColumnName `json:"channel,omitempty"`
 }
 
 // DataSourceStatus is the observed state of a DataSource.
@@ -625,8 +598,8 @@ type DataSourceStatus struct {
 // +kubebuilder:printcolumn:name="Rows",type=integer,JSONPath=`.status.rowsSeen`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
-// DataSource declares where customer transactions (or customer attributes, or
-// campaign contacts) live and how their columns map.
+// DataSource declares where customer transactions (or campaign contacts)
+// live and how their columns map.
 type DataSource struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -25,17 +25,8 @@ func (s *DataSourceSpec) Backend() string {
 
 // ResultConfigMapName is the name of the model's summary ConfigMap.
 func (m *SegmentationModel) ResultConfigMapName() string {
-	return resultConfigMapName(m.Spec.Output.ConfigMapName, m.Name)
-}
-
-// ResultConfigMapName is the name of the schedule's summary ConfigMap.
-func (r *ReportSchedule) ResultConfigMapName() string {
-	return resultConfigMapName(r.Spec.Output.ConfigMapName, r.Name)
-}
-
-func resultConfigMapName(set, owner string) string {
-	if set != "" {
-		return set
+	if m.Spec.Output.ConfigMapName != "" {
+		return m.Spec.Output.ConfigMapName
 	}
-	return owner + ResultConfigMapSuffix
+	return m.Name + ResultConfigMapSuffix
 }

@@ -34,8 +34,4 @@ func TestResultConfigMapName(t *testing.T) {
 	if got := m.ResultConfigMapName(); got != "rfm-summary" {
 		t.Errorf("explicit model ConfigMap = %q, want rfm-summary", got)
 	}
-	r := &ReportSchedule{ObjectMeta: metav1.ObjectMeta{Name: "weekly"}}
-	if got := r.ResultConfigMapName(); got != "weekly-result" {
-		t.Errorf("default schedule ConfigMap = %q, want weekly-result", got)
-	}
 }

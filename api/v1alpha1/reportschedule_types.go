@@ -73,7 +73,7 @@ type Report struct {
 	Basket *BasketParams `json:"basket,omitempty"`
 }
 
-// KPIParams tune the KPI report.
+// KPIParams tune the KPI report. Its periods are whole days.
 // +kubebuilder:validation:XValidation:rule="!self.activeWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.churnedAfter.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.activeWithin) <= duration(self.churnedAfter)",message="kpi.activeWithin must not exceed churnedAfter",fieldPath=".activeWithin"
 type KPIParams struct {
 	// activeWithin: customers who bought within this Go duration are active.
@@ -82,6 +82,7 @@ type KPIParams struct {
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	ActiveWithin *metav1.Duration `json:"activeWithin,omitempty"`
 
 	// churnedAfter: customers with no purchase for this long count as churned
@@ -91,6 +92,7 @@ type KPIParams struct {
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	ChurnedAfter *metav1.Duration `json:"churnedAfter,omitempty"`
 
 	// campaignSourceRef names a DataSource with content Campaigns; with it
@@ -105,16 +107,19 @@ type KPIParams struct {
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	ResponseWindow *metav1.Duration `json:"responseWindow,omitempty"`
 }
 
 // VIPParams tune the VIP report. VIPs are the top share of customers by
 // spend, or the customers in the named segments of the referenced model.
 // +kubebuilder:validation:XValidation:rule="!has(self.topFraction) || !has(self.segments)",message="vip: set at most one of topFraction or segments",fieldPath=".segments"
+// +kubebuilder:validation:XValidation:rule="!has(self.spendBuckets) || [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18].all(i, i + 1 >= self.spendBuckets.size() || !self.spendBuckets[i].matches('^[0-9]+([.][0-9]{1,4})?$') || !self.spendBuckets[i + 1].matches('^[0-9]+([.][0-9]{1,4})?$') || double(self.spendBuckets[i]) < double(self.spendBuckets[i + 1]))",message="vip.spendBuckets must be strictly ascending upper bounds, such as [\"50\", \"100\", \"250\"]",fieldPath=".spendBuckets"
 type VIPParams struct {
 	// topFraction of customers by spend are VIPs, such as "0.05" for the top
 	// 5%. The default when segments is unset.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0([.][0-9]+)?|1([.]0+)?)$') || double(self) > 0.0",message="vip.topFraction must be above 0 (and at most 1)"
 	TopFraction *Fraction `json:"topFraction,omitempty"`
 
 	// segments of the referenced SegmentationModel whose customers are VIPs,
@@ -140,6 +145,7 @@ type ParetoParams struct {
 	// "x% of customers bring 80% of revenue".
 	// +optional
 	// +kubebuilder:default="0.8"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0([.][0-9]+)?|1([.]0+)?)$') || double(self) > 0.0",message="pareto.revenueShare must be above 0 (and at most 1)"
 	RevenueShare Fraction `json:"revenueShare,omitempty"`
 }
 
@@ -149,12 +155,17 @@ type Period string
 
 // CohortParams tune the cohort retention report.
 type CohortParams struct {
-	// period groups customers by first purchase and measures retention.
+	// period groups customers by the calendar period of their first purchase
+	// and measures retention in the same periods: Week (ISO weeks, labelled
+	// "2024-W05"), Month ("2024-01") or Quarter ("2024-Q1"), in the analysis
+	// time zone.
 	// +optional
 	// +kubebuilder:default=Month
 	Period Period `json:"period,omitempty"`
 
-	// periods is the number of cohorts and of periods followed.
+	// periods is N: the N most recent cohorts (the period of the analysis
+	// date and the N-1 before it), each followed for N periods counting its
+	// first (period 0), as far as the analysis date reaches.
 	// +optional
 	// +kubebuilder:default=12
 	// +kubebuilder:validation:Minimum=1
@@ -218,16 +229,20 @@ type BasketParams struct {
 	// minSupport is the least share of orders containing an item set.
 	// +optional
 	// +kubebuilder:default="0.01"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0([.][0-9]+)?|1([.]0+)?)$') || double(self) > 0.0",message="basket.minSupport must be above 0 (and at most 1)"
 	MinSupport Fraction `json:"minSupport,omitempty"`
 
 	// minConfidence is the least confidence of a reported rule.
 	// +optional
 	// +kubebuilder:default="0.2"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0([.][0-9]+)?|1([.]0+)?)$') || double(self) > 0.0",message="basket.minConfidence must be above 0 (and at most 1)"
 	MinConfidence Fraction `json:"minConfidence,omitempty"`
 
-	// minLift is the least lift of a reported rule.
+	// minLift is the least lift of a reported rule; "0" reports rules of any
+	// lift.
 	// +optional
 	// +kubebuilder:default="1"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('-')",message="basket.minLift must not be negative (0 reports rules of any lift)"
 	MinLift Decimal `json:"minLift,omitempty"`
 
 	// maxRules bounds the number of rules reported, by lift.
@@ -238,16 +253,10 @@ type BasketParams struct {
 	MaxRules int32 `json:"maxRules,omitempty"`
 }
 
-// ReportOutput says where report results go: the summary ConfigMap (always),
-// an optional store and an optional webhook.
+// ReportOutput says where report results go: a summary ConfigMap per run
+// (always; named after the run's Job, kept as long as the Job, and named in
+// status.resultConfigMap), an optional store and an optional webhook.
 type ReportOutput struct {
-	// configMapName names the summary ConfigMap; "<object name>-result" when
-	// unset.
-	// +optional
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
-	ConfigMapName string `json:"configMapName,omitempty"`
-
 	// store receives the full report tables of every run.
 	// +optional
 	Store *ResultStore `json:"store,omitempty"`
@@ -285,7 +294,9 @@ type Webhook struct {
 	// +optional
 	URLSecretRef *SecretKeySelector `json:"urlSecretRef,omitempty"`
 
-	// events that are sent.
+	// events that are sent: RunSucceeded and RunFailed after each run
+	// (with its KPIs, or the failure reason), AlertFiring and AlertResolved
+	// when an alert changes state.
 	// +optional
 	// +kubebuilder:default={AlertFiring,AlertResolved}
 	// +kubebuilder:validation:MinItems=1
@@ -339,9 +350,9 @@ type AlertRule struct {
 
 	// metric is a key of status.kpis, such as churnRate, repurchaseRate,
 	// activeCustomers, averageOrderValue, revenue, paretoCustomerShare,
-	// campaignResponseRate, campaignROI or forecastNextPeriod. A metric no
-	// report produces is reported by the reconciler as Ready=False, reason
-	// UnknownMetric.
+	// campaignResponseRate, campaignROI or forecastNextPeriod. A metric the
+	// run did not produce is reported by the reconciler as Degraded=True,
+	// reason UnknownMetric, after that run.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -380,9 +391,11 @@ type DropMeasure string
 // their own baseline. Needs a VIP report.
 // +kubebuilder:validation:XValidation:rule="!self.recent.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.baseline.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.recent) < duration(self.baseline)",message="vipActivityDrop.recent must be shorter than baseline",fieldPath=".recent"
 type VIPActivityDropRule struct {
-	// threshold is the relative drop that counts, between 0 and 1: "0.5"
-	// means the recent rate fell below half the baseline rate.
+	// threshold is the relative drop that counts, above 0 and at most 1:
+	// "0.5" means the recent rate fell below half the baseline rate.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0([.][0-9]+)?|1([.]0+)?)$') || double(self) > 0.0",message="vipActivityDrop.threshold must be above 0 (and at most 1)"
+
 	Threshold Fraction `json:"threshold"`
 
 	// measure: Frequency (orders per day), Spend (amount per day) or Either.
@@ -397,6 +410,7 @@ type VIPActivityDropRule struct {
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	Baseline *metav1.Duration `json:"baseline,omitempty"`
 
 	// recent is the period up to the run compared with the baseline.
@@ -405,6 +419,7 @@ type VIPActivityDropRule struct {
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	Recent *metav1.Duration `json:"recent,omitempty"`
 
 	// minCustomers: the alert fires when at least this many VIPs dropped.
@@ -426,21 +441,28 @@ type VIPActivityDropRule struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.vipActivityDrop) || self.reports.exists(r, r.type == 'VIP')",message="vipActivityDrop needs a report of type VIP in reports",fieldPath=".vipActivityDrop"
 // +kubebuilder:validation:XValidation:rule="has(self.modelRef) || !self.reports.exists(r, has(r.vip) && has(r.vip.segments))",message="reports[].vip.segments needs modelRef: segments come from a SegmentationModel",fieldPath=".reports"
 type ReportScheduleSpec struct {
-	// schedule in cron format ("0 6 * * 1" is Mondays 06:00) or a macro such
-	// as @daily. The syntax is checked by the reconciler, which reports an
-	// invalid schedule as Ready=False, reason InvalidSchedule.
+	// schedule in cron format ("0 6 * * 1" is Mondays 06:00: minute 0-59,
+	// hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of week 0-7 or
+	// SUN-SAT; each as *, a value, a range a-b, a step /n or a comma list) or
+	// a macro such as @daily. Admission checks each field's values; what it
+	// cannot (an @every duration's syntax, a date that never comes such as
+	// February 30) the reconciler reports as Ready=False, reason
+	// InvalidSchedule.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:Pattern=`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every \S+|\S+( +\S+){4})$`
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('@') || self.matches('(?i)^ *([*]|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]+)?(,([*]|[0-5]?[0-9](-[0-5]?[0-9])?)(/[0-9]+)?)* +([*]|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[0-9]+)?(,([*]|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[0-9]+)?)* +([*]|[?]|(0?[1-9]|[12][0-9]|3[01])(-(0?[1-9]|[12][0-9]|3[01]))?)(/[0-9]+)?(,([*]|[?]|(0?[1-9]|[12][0-9]|3[01])(-(0?[1-9]|[12][0-9]|3[01]))?)(/[0-9]+)?)* +([*]|(0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-(0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))?)(/[0-9]+)?(,([*]|(0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(-(0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))?)(/[0-9]+)?)* +([*]|[?]|([0-7]|sun|mon|tue|wed|thu|fri|sat)(-([0-7]|sun|mon|tue|wed|thu|fri|sat))?)(/[0-9]+)?(,([*]|[?]|([0-7]|sun|mon|tue|wed|thu|fri|sat)(-([0-7]|sun|mon|tue|wed|thu|fri|sat))?)(/[0-9]+)?)* *$')",message="schedule: want five fields, minute (0-59), hour (0-23), day of month (1-31), month (1-12 or JAN-DEC) and day of week (0-7 or SUN-SAT), each *, a value, a range a-b, a step /n or a comma list; or a macro such as @daily"
 	Schedule string `json:"schedule"`
 
 	// timeZone is the IANA time zone of schedule, such as "Europe/Berlin";
-	// the manager's time zone (UTC) when unset. An unknown name is reported
-	// as Ready=False, reason InvalidTimeZone.
+	// UTC when unset. Admission checks the name's form and refuses "Local";
+	// a name the time zone database does not know is reported by the
+	// reconciler as Ready=False, reason InvalidTimeZone.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+\-/]*$`
+	// +kubebuilder:validation:XValidation:rule="self.lowerAscii() != 'local'",message="timeZone must be an explicit IANA name such as Europe/Berlin, not Local"
 	TimeZone *string `json:"timeZone,omitempty"`
 
 	// suspend stops new runs; running ones finish.
@@ -484,8 +506,9 @@ type ReportScheduleSpec struct {
 	// +listMapKey=name
 	Sources []SourceRef `json:"sources,omitempty"`
 
-	// modelRef reuses a SegmentationModel's sources, window, cleaning and
-	// segments. Exactly one of sources or modelRef.
+	// modelRef reuses a SegmentationModel's sources, window, asOf, cleaning,
+	// method and segments (the schedule's own window, when set, replaces the
+	// model's). Exactly one of sources or modelRef.
 	// +optional
 	ModelRef *LocalObjectReference `json:"modelRef,omitempty"`
 

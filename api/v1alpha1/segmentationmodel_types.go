@@ -36,7 +36,7 @@ const (
 
 // CleaningRules declare how raw rows become analysable transactions. Every
 // row dropped is counted in status by reason; none is dropped silently.
-// +kubebuilder:validation:XValidation:rule="!has(self.minAmount) || !has(self.maxAmount) || double(self.minAmount) <= double(self.maxAmount)",message="minAmount must not exceed maxAmount",fieldPath=".minAmount"
+// +kubebuilder:validation:XValidation:rule="!has(self.minAmount) || !has(self.maxAmount) || !self.minAmount.matches('^[0-9]+([.][0-9]{1,4})?$') || !self.maxAmount.matches('^[0-9]+([.][0-9]{1,4})?$') || double(self.maxAmount) == 0.0 || double(self.minAmount) <= double(self.maxAmount)",message="minAmount must not exceed maxAmount (a maxAmount of 0 sets no maximum)",fieldPath=".minAmount"
 type CleaningRules struct {
 	// dropGifts drops gift rows (gift flag set, or zero price) with reason
 	// "gift".
@@ -142,16 +142,9 @@ type Method struct {
 
 // RFMParams tune RFM scoring.
 type RFMParams struct {
-	// bins is the number of quantile bins per score; 5 gives the classic
-	// quintile scores 1-5.
-	// +optional
-	// +kubebuilder:default=5
-	// +kubebuilder:validation:Minimum=2
-	// +kubebuilder:validation:Maximum=9
-	Bins int32 `json:"bins,omitempty"`
-
 	// monetary is the basis of the monetary score: Total spend (default) or
-	// Average order value.
+	// Average order value (spend divided by orders). Scores are always
+	// quintiles 1-5.
 	// +optional
 	// +kubebuilder:default=Total
 	// +kubebuilder:validation:Enum=Total;Average
@@ -169,7 +162,8 @@ type RFMParams struct {
 }
 
 // ScoreRange is a single score such as "5" or an inclusive range such as
-// "3-5".
+// "3-5". Scores are quintiles 1-5, so a bound above 5 (allowed for older
+// manifests) matches as 5.
 // +kubebuilder:validation:MaxLength=3
 // +kubebuilder:validation:Pattern=`^[1-9](-[1-9])?$`
 // +kubebuilder:validation:XValidation:rule="self.size() == 1 || self.substring(0, 1) <= self.substring(2)",message="score range must be low-high, such as 3-5"
@@ -198,7 +192,11 @@ type RFMSegmentRule struct {
 }
 
 // KMeansFeature names a per-customer feature clustered by KMeans.
-// +kubebuilder:validation:Enum=Recency;Frequency;Monetary;AverageOrderValue;Tenure;InterPurchaseTime;CategoryBreadth
+// Recency is days since the last purchase, Frequency the orders, Monetary
+// the spend, AverageOrderValue spend per order, Tenure days since the first
+// purchase and InterPurchaseTime the mean days between orders ((last - first)
+// / (orders - 1); for a one-order customer, days since that order).
+// +kubebuilder:validation:Enum=Recency;Frequency;Monetary;AverageOrderValue;Tenure;InterPurchaseTime
 type KMeansFeature string
 
 // KMeansParams tune K-means clustering. Set k for a fixed number of clusters
@@ -225,12 +223,13 @@ type KMeansParams struct {
 	// +kubebuilder:validation:Maximum=20
 	KMax *int32 `json:"kMax,omitempty"`
 
-	// features clustered, each log-transformed (where skewed) and
-	// standardised first.
+	// features clustered, in this order: Frequency, Monetary and
+	// AverageOrderValue are clustered on log(1 + x) (they are right-skewed),
+	// then every feature is standardised.
 	// +optional
 	// +kubebuilder:default={Recency,Frequency,Monetary}
 	// +kubebuilder:validation:MinItems=2
-	// +kubebuilder:validation:MaxItems=7
+	// +kubebuilder:validation:MaxItems=6
 	// +listType=set
 	Features []KMeansFeature `json:"features,omitempty"`
 
@@ -239,7 +238,8 @@ type KMeansParams struct {
 	// +kubebuilder:default=1
 	Seed int64 `json:"seed,omitempty"`
 
-	// restarts is the number of initialisations; the best is kept.
+	// restarts is the number of k-means++ initialisations per k; the one with
+	// the lowest inertia is kept.
 	// +optional
 	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=1
@@ -268,8 +268,8 @@ type ValueMatrixParams struct {
 	Frequency *int32 `json:"frequency,omitempty"`
 }
 
-// LifecycleParams set the lifecycle stage boundaries, as Go durations
-// relative to the analysis date.
+// LifecycleParams set the lifecycle stage boundaries, as Go durations of
+// whole days relative to the analysis date.
 // +kubebuilder:validation:XValidation:rule="!self.newWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.activeWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.newWithin) <= duration(self.activeWithin)",message="lifecycle.newWithin must not exceed activeWithin",fieldPath=".newWithin"
 // +kubebuilder:validation:XValidation:rule="!self.activeWithin.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || !self.churnedAfter.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self.activeWithin) < duration(self.churnedAfter)",message="lifecycle.activeWithin must be shorter than churnedAfter",fieldPath=".activeWithin"
 type LifecycleParams struct {
@@ -279,6 +279,7 @@ type LifecycleParams struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	NewWithin *metav1.Duration `json:"newWithin,omitempty"`
 
 	// activeWithin: a customer whose last purchase is this recent is Active
@@ -288,6 +289,7 @@ type LifecycleParams struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	ActiveWithin *metav1.Duration `json:"activeWithin,omitempty"`
 
 	// churnedAfter: a customer whose last purchase is older is Churned.
@@ -296,6 +298,7 @@ type LifecycleParams struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') || (duration(self) >= duration('24h') && duration(self).getSeconds() % 86400 == 0)",message="must be a whole number of days (a multiple of 24h, at least 24h), such as 720h"
 	ChurnedAfter *metav1.Duration `json:"churnedAfter,omitempty"`
 
 	// loyalMinOrders: an active customer with at least this many orders is
@@ -330,9 +333,10 @@ type CLVParams struct {
 	// +kubebuilder:validation:Maximum=3660
 	Horizon int32 `json:"horizon,omitempty"`
 
-	// margin is the profit share of revenue, between 0 and 1.
+	// margin is the profit share of revenue, above 0 and at most 1.
 	// +optional
 	// +kubebuilder:default="1"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(0([.][0-9]+)?|1([.]0+)?)$') || double(self) > 0.0",message="clv.margin must be above 0 (and at most 1)"
 	Margin Fraction `json:"margin,omitempty"`
 
 	// discountRate is the annual discount rate, between 0 and 1.
@@ -466,6 +470,7 @@ type ObjectStoreSink struct {
 // SegmentationModelSpec declares which customers to analyse, how, and where
 // results go.
 // +kubebuilder:validation:XValidation:rule="!has(self.window) || !has(self.asOf)",message="set at most one of window (a rolling period ending at each run) or asOf (a fixed analysis date)",fieldPath=".asOf"
+// +kubebuilder:validation:XValidation:rule="!has(self.asOf) || !has(self.method.clv) || !has(self.method.clv.calibrationEnd) || self.method.clv.calibrationEnd <= self.asOf",message="method.clv.calibrationEnd must not be after asOf: the models are fitted on data up to the analysis date",fieldPath=".method.clv.calibrationEnd"
 type SegmentationModelSpec struct {
 	// sources are the DataSources merged into one customer view; each name at
 	// most once. Transactions sources are analysed; Customers sources add

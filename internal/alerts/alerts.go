@@ -65,14 +65,14 @@ func (o Operator) holds(v, threshold float64) bool {
 
 // Rule is a threshold rule on one report metric, e.g. churnRate > 0.25.
 type Rule struct {
-	Name      string
-	Metric    string // key in the run's metrics, e.g. "kpi.churnRate"
-	Operator  string
-	Threshold string // decimal string, as in the API (no floats in specs)
-	Severity  string
+	Name      string `json:"name"`
+	Metric    string `json:"metric"`    // key in the run's metrics, e.g. "churnRate"
+	Operator  string `json:"operator"`  // as ParseOperator accepts
+	Threshold string `json:"threshold"` // decimal string, as in the API (no floats in specs)
+	Severity  string `json:"severity,omitempty"`
 	// ForRuns is how many consecutive runs the comparison must hold before
 	// the alert fires (0 or 1: at once).
-	ForRuns int
+	ForRuns int `json:"forRuns,omitempty"`
 }
 
 // VIPDropRule fires when at least MinCustomers VIPs dropped against their own
@@ -81,34 +81,35 @@ type Rule struct {
 // chosen measure. The previous run's count goes into the state's message, so
 // people see whether the drop is spreading.
 type VIPDropRule struct {
-	Name         string
-	Metric       string // e.g. "vipDropped", "vipFrequencyDropped", "vipSpendDropped"
-	MinCustomers int
-	Severity     string
+	Name         string `json:"name"`
+	Metric       string `json:"metric"` // e.g. "vipDropped", "vipFrequencyDropped", "vipSpendDropped"
+	MinCustomers int    `json:"minCustomers"`
+	Severity     string `json:"severity,omitempty"`
 }
 
 // State is one alert's state as kept in status between evaluations.
 type State struct {
-	Name      string
-	Firing    bool
-	Value     string
-	Threshold string
-	Severity  string
-	Message   string
-	Since     time.Time // when it started firing (or resolved, when not firing)
+	Name      string    `json:"name"`
+	Firing    bool      `json:"firing,omitempty"`
+	Value     string    `json:"value,omitempty"`
+	Threshold string    `json:"threshold,omitempty"`
+	Severity  string    `json:"severity,omitempty"`
+	Message   string    `json:"message,omitempty"`
+	Since     time.Time `json:"since,omitzero"` // when it started firing (or resolved, when not firing)
 	// Holds counts consecutive runs the comparison held (for ForRuns).
-	Holds int
+	Holds int `json:"holds,omitempty"`
 }
 
 // Outcome is the result of one evaluation.
 type Outcome struct {
 	// States holds every rule's state, sorted by name.
-	States []State
+	States []State `json:"states,omitempty"`
 	// Started and Resolved name the alerts that changed in this evaluation.
-	Started, Resolved []State
+	Started  []State `json:"started,omitempty"`
+	Resolved []State `json:"resolved,omitempty"`
 	// Problems explains rules that could not be evaluated (unknown metric,
 	// bad threshold); such a rule keeps its previous state.
-	Problems []string
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Firing returns the names of the firing alerts, sorted.

@@ -136,7 +136,8 @@ func (n *Notifier) Post(ctx context.Context, baseURL string, alerts []Alert) err
 		if last == nil {
 			return nil
 		}
-		if pe := (*PermanentError)(nil); errors.As(last, &pe) {
+		var permanent *PermanentError
+		if errors.As(last, &permanent) {
 			return last
 		}
 	}
@@ -177,4 +178,66 @@ func redact(err error) error {
 		}
 	}
 	return err
+}
+
+// Run is the outcome of one report run, posted with the webhook events
+// RunSucceeded and RunFailed.
+type Run struct {
+	Name      string            // the run (Job) name
+	Succeeded bool              // RunSucceeded, else RunFailed
+	Reason    string            // failure reason (RunFailed)
+	Message   string            // failure message (RunFailed); never holds secret values
+	KPIs      map[string]string // the run's metrics (RunSucceeded); aggregates only
+}
+
+// Run alert names, as Alertmanager's alertname label.
+const (
+	AlertRunSucceeded = "ReportRunSucceeded"
+	AlertRunFailed    = "ReportRunFailed"
+)
+
+// RunAlert converts a run outcome into an Alertmanager alert. A failed run
+// fires ReportRunFailed (severity warning) until firingUntil, so it stays
+// active until the next run could have replaced it; a successful run is a
+// point event ReportRunSucceeded (severity info, startsAt = endsAt = now)
+// carrying the KPIs as annotations "kpi_<metric>".
+func RunAlert(src Source, r Run, now, firingUntil time.Time) Alert {
+	name, sev := AlertRunFailed, "warning"
+	if r.Succeeded {
+		name, sev = AlertRunSucceeded, "info"
+	}
+	a := Alert{
+		Labels: map[string]string{"alertname": name, "severity": sev, "namespace": src.Namespace, "name": src.Name, "service": "crmlens"},
+		Annotations: map[string]string{
+			"run": r.Name,
+		},
+		StartsAt: now.UTC(),
+	}
+	end := firingUntil.UTC()
+	if r.Succeeded {
+		a.Annotations["summary"] = fmt.Sprintf("crmlens report %s/%s: run %s succeeded", src.Namespace, src.Name, r.Name)
+		for k, v := range r.KPIs {
+			a.Annotations["kpi_"+k] = v
+		}
+		end = now.UTC()
+	} else {
+		a.Annotations["summary"] = fmt.Sprintf("crmlens report %s/%s: run %s failed (%s)", src.Namespace, src.Name, r.Name, r.Reason)
+		a.Annotations["reason"] = r.Reason
+		a.Annotations["message"] = r.Message
+	}
+	a.EndsAt = &end
+	return a
+}
+
+// WithTimeout returns a copy of n whose every POST is bounded by d (the
+// webhook's timeout), keeping n's client settings such as its transport.
+func (n *Notifier) WithTimeout(d time.Duration) *Notifier {
+	c := http.Client{}
+	if n.Client != nil {
+		c = *n.Client
+	}
+	c.Timeout = d
+	out := *n
+	out.Client = &c
+	return &out
 }

@@ -40,7 +40,7 @@ func readCampaigns(ctx context.Context, srcs []runplan.Source, creds sources.Cre
 		if err != nil {
 			return nil, nil, fmt.Errorf("campaign source %s: %w", s.Name, err)
 		}
-		f := kpi.ContactFormat{Customer: s.Columns["customer"], Time: s.Columns["time"], Cost: s.Columns["cost"], Comma: comma,
+		f := kpi.ContactFormat{Customer: s.Columns["customer"], Time: s.Columns["time"], Cost: s.Columns["cost"], Campaign: s.Columns["campaign"], Comma: comma,
 			Parser: input.TimeParser{Layout: opts.TimeLayout, Location: opts.Location}}
 		for _, b := range built {
 			cs, r, err := readContactsFrom(b, f)

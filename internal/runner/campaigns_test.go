@@ -59,3 +59,19 @@ func TestReadCampaigns(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCampaignsNamesCampaigns: the schema's campaign column (rendered
+// as the plan column "campaign") names each contact's campaign.
+func TestReadCampaignsNamesCampaigns(t *testing.T) {
+	data := []byte("who,when,camp\nc1,2025-03-01,spring\nc2,2025-03-02,winback\n")
+	cm := func(_ context.Context, _, _ string) ([]byte, error) { return data, nil }
+	src := runplan.Source{Name: "k", Content: contentCampaigns, ConfigMap: &runplan.ConfigMap{Name: "c", Key: "k"},
+		Columns: map[string]string{"customer": "who", "time": "when", "campaign": "camp"}}
+	cs, _, err := readCampaigns(context.Background(), []runplan.Source{src}, func(string) string { return "" }, cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Campaign != "spring" || cs[1].Campaign != "winback" {
+		t.Errorf("contacts = %+v, want campaigns spring and winback", cs)
+	}
+}

@@ -28,12 +28,12 @@ const ReportFileName = "report.html"
 // renderReport renders the run's HTML report, with the previous result (for
 // change since the last run) and the alerts this run fires. It returns nil
 // and a note when the report cannot be produced; a report never fails a run.
-func (r *Runner) renderReport(ctx context.Context, p *runplan.Plan, doc *result.Document, metrics map[string]float64) ([]byte, string) {
+func (r *Runner) renderReport(ctx context.Context, p *runplan.Plan, doc *result.Document, ao *runplan.AlertOutcome) ([]byte, string) {
 	prev := r.previousResult(ctx, p)
 	opts := report.Options{
 		Title:    fmt.Sprintf("%s %s/%s — run %s", p.Owner.Kind, p.Owner.Namespace, p.Owner.Name, p.Run),
 		Previous: prev,
-		Alerts:   FiringAlerts(p.Alerts, metrics, r.now()),
+		Alerts:   firingAlerts(ao),
 	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, doc, opts); err != nil {
@@ -65,26 +65,27 @@ func (r *Runner) previousResult(ctx context.Context, p *runplan.Plan) *result.Do
 	return &doc
 }
 
-// FiringAlerts evaluates the plan's alert rules on this run's metrics the
-// way the ReportSchedule reconciler does, and returns the firing ones for the
-// report.
-func FiringAlerts(a *runplan.Alerts, metrics map[string]float64, now time.Time) []report.Alert {
+// EvaluateAlerts evaluates the plan's alert rules on this run's metrics:
+// the one evaluation of the run, shown in its report and adopted by the
+// ReportSchedule reconciler (runplan.Alerts.Basis). Nil without rules.
+func EvaluateAlerts(a *runplan.Alerts, metrics map[string]float64, now time.Time) *runplan.AlertOutcome {
 	if a == nil {
 		return nil
 	}
-	var rules []alerts.Rule
-	for _, x := range a.Rules {
-		rules = append(rules, alerts.Rule{Name: x.Name, Metric: x.Metric, Operator: x.Operator, Threshold: x.Threshold, Severity: x.Severity, ForRuns: x.ForRuns})
+	return &runplan.AlertOutcome{Basis: a.Basis(), Outcome: alerts.Evaluate(a.Rules, a.VIPDrops, metrics, a.PreviousMetrics, a.Previous, now)}
+}
+
+// FiringAlerts evaluates the plan's alert rules on this run's metrics and
+// returns the firing ones for the report.
+func FiringAlerts(a *runplan.Alerts, metrics map[string]float64, now time.Time) []report.Alert {
+	return firingAlerts(EvaluateAlerts(a, metrics, now))
+}
+
+func firingAlerts(ao *runplan.AlertOutcome) []report.Alert {
+	if ao == nil {
+		return nil
 	}
-	var drops []alerts.VIPDropRule
-	for _, x := range a.VIPDrops {
-		drops = append(drops, alerts.VIPDropRule{Name: x.Name, Metric: x.Metric, MinCustomers: x.MinCustomers, Severity: x.Severity})
-	}
-	var prev []alerts.State
-	for _, s := range a.Previous {
-		prev = append(prev, alerts.State{Name: s.Name, Firing: s.Firing, Since: s.Since, Holds: s.Holds})
-	}
-	o := alerts.Evaluate(rules, drops, metrics, a.PreviousMetrics, prev, now)
+	o := ao.Outcome
 	var out []report.Alert
 	for _, s := range o.States {
 		if s.Firing {

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/crmlens/crmlens/internal/alerts"
 	"github.com/crmlens/crmlens/internal/runplan"
 	"github.com/crmlens/crmlens/internal/s3test"
 )
@@ -73,7 +74,7 @@ func TestRunStoresHTMLReport(t *testing.T) {
 
 	// First run: the report is in the ConfigMap, without change since a last run.
 	p := plan(7, 24)
-	p.Alerts = &runplan.Alerts{Rules: []runplan.AlertRule{
+	p.Alerts = &runplan.Alerts{Rules: []alerts.Rule{
 		{Name: "many-customers", Metric: "customers", Operator: ">", Threshold: "10", Severity: "warning"},
 		{Name: "huge-shop", Metric: "customers", Operator: ">", Threshold: "1000000"},
 	}}
@@ -135,15 +136,15 @@ func TestFiringAlerts(t *testing.T) {
 		wantSince time.Time
 	}{
 		{"no rules", nil, nil, time.Time{}},
-		{"threshold holds", &runplan.Alerts{Rules: []runplan.AlertRule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25"}}}, []string{"churn"}, now},
-		{"threshold does not hold", &runplan.Alerts{Rules: []runplan.AlertRule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.35"}}}, nil, time.Time{}},
-		{"forRuns not reached", &runplan.Alerts{Rules: []runplan.AlertRule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25", ForRuns: 2}}}, nil, time.Time{}},
-		{"forRuns reached", &runplan.Alerts{Rules: []runplan.AlertRule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25", ForRuns: 2}},
-			Previous: []runplan.AlertState{{Name: "churn", Holds: 1}}}, []string{"churn"}, now},
-		{"still firing keeps since", &runplan.Alerts{Rules: []runplan.AlertRule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25"}},
-			Previous: []runplan.AlertState{{Name: "churn", Firing: true, Since: since, Holds: 3}}}, []string{"churn"}, since},
-		{"vip drop", &runplan.Alerts{VIPDrops: []runplan.VIPDropRule{{Name: "vip", Metric: "vipDropped", MinCustomers: 3}}}, []string{"vip"}, now},
-		{"vip drop below minimum", &runplan.Alerts{VIPDrops: []runplan.VIPDropRule{{Name: "vip", Metric: "vipDropped", MinCustomers: 5}}}, nil, time.Time{}},
+		{"threshold holds", &runplan.Alerts{Rules: []alerts.Rule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25"}}}, []string{"churn"}, now},
+		{"threshold does not hold", &runplan.Alerts{Rules: []alerts.Rule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.35"}}}, nil, time.Time{}},
+		{"forRuns not reached", &runplan.Alerts{Rules: []alerts.Rule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25", ForRuns: 2}}}, nil, time.Time{}},
+		{"forRuns reached", &runplan.Alerts{Rules: []alerts.Rule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25", ForRuns: 2}},
+			Previous: []alerts.State{{Name: "churn", Holds: 1}}}, []string{"churn"}, now},
+		{"still firing keeps since", &runplan.Alerts{Rules: []alerts.Rule{{Name: "churn", Metric: "churnRate", Operator: ">", Threshold: "0.25"}},
+			Previous: []alerts.State{{Name: "churn", Firing: true, Since: since, Holds: 3}}}, []string{"churn"}, since},
+		{"vip drop", &runplan.Alerts{VIPDrops: []alerts.VIPDropRule{{Name: "vip", Metric: "vipDropped", MinCustomers: 3}}}, []string{"vip"}, now},
+		{"vip drop below minimum", &runplan.Alerts{VIPDrops: []alerts.VIPDropRule{{Name: "vip", Metric: "vipDropped", MinCustomers: 5}}}, nil, time.Time{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := FiringAlerts(tc.alerts, metrics, now)

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/crmlens/crmlens/analytics/clean"
+	"github.com/crmlens/crmlens/analytics/cohort"
 	"github.com/crmlens/crmlens/analytics/engine"
 	"github.com/crmlens/crmlens/analytics/input"
 	"github.com/crmlens/crmlens/analytics/kpi"
@@ -312,7 +313,13 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	}
 	// The report is rendered from the whole document, before it is bounded
 	// for the ConfigMap, and published with the store's run folder.
-	page, reportNote := r.renderReport(ctx, p, doc, Metrics(doc))
+	// The metrics and the alert evaluation are computed once, from the whole
+	// document, for the report and for the outcome the reconciler reads.
+	metrics := Metrics(doc)
+	// Whole seconds: alert start times land in status (metav1.Time) and in
+	// webhook posts, which must agree.
+	alertOutcome := EvaluateAlerts(p.Alerts, metrics, r.now().UTC().Truncate(time.Second))
+	page, reportNote := r.renderReport(ctx, p, doc, alertOutcome)
 	var reports []string
 	if sink != nil {
 		if a, ok := sink.w.(attacher); ok && page != nil {
@@ -338,7 +345,7 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 	if err != nil {
 		return &Failure{Reason: "Encode", Err: err}
 	}
-	out := runplan.Outcome{Run: p.Run, Succeeded: true, ResultLocation: location, Metrics: Metrics(doc), FinishedAt: r.now().UTC()}
+	out := runplan.Outcome{Run: p.Run, Succeeded: true, ResultLocation: location, Metrics: metrics, Alerts: alertOutcome, FinishedAt: r.now().UTC()}
 	cur := tracker.Assignments()
 	if p.StateConfigMap != "" {
 		if prev != nil {
@@ -452,8 +459,15 @@ func EngineConfig(p *runplan.Plan, srcs []input.Source) (engine.Config, error) {
 	if c := a.CLV; c != nil {
 		cfg.CLV = engine.CLVParams{Horizon: c.Horizon, Margin: c.Margin, DiscountRate: c.DiscountRate, AcquisitionCost: c.AcquisitionCost, RetentionCost: c.RetentionCost, Tiers: c.Tiers}
 	}
+	cfg.RFM = rfm.Options{Monetary: rfm.Monetary(a.RFMMonetary)}
 	if k := a.KMeans; k != nil {
-		cfg.KMeans = engine.KMeansParams{K: k.K, MinK: k.MinK, MaxK: k.MaxK, Seed: k.Seed}
+		cfg.KMeans = engine.KMeansParams{K: k.K, MinK: k.MinK, MaxK: k.MaxK, Seed: k.Seed, Restarts: k.Restarts, MaxIterations: k.MaxIterations}
+		for _, f := range k.Features {
+			cfg.KMeans.Features = append(cfg.KMeans.Features, engine.KMeansFeature(f))
+		}
+	}
+	if c := a.Cohort; c != nil {
+		cfg.Cohort = cohort.Params{Period: cohort.Period(c.Period), Periods: c.Periods}
 	}
 	if v := a.VIP; v != nil {
 		cfg.VIP = engine.VIPParams{TopPercent: v.TopPercent, Segments: v.Segments, SpendBuckets: v.SpendBuckets}

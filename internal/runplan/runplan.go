@@ -7,10 +7,14 @@
 package runplan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/crmlens/crmlens/internal/alerts"
 )
 
 // Version identifies the plan format.
@@ -103,39 +107,45 @@ type Suppression struct {
 	ListEnv string `json:"listEnv"`
 }
 
-// Alerts are a schedule's alert rules and their state before this run.
+// Alerts are a schedule's alert rules and their state before this run, in
+// the evaluator's own types: the reconciler builds them once from the spec
+// (alertRules) and the runner evaluates them as they are.
 type Alerts struct {
-	Rules    []AlertRule   `json:"rules,omitempty"`
-	VIPDrops []VIPDropRule `json:"vipDrops,omitempty"`
-	Previous []AlertState  `json:"previous,omitempty"`
+	Rules    []alerts.Rule        `json:"rules,omitempty"`
+	VIPDrops []alerts.VIPDropRule `json:"vipDrops,omitempty"`
+	Previous []alerts.State       `json:"previous,omitempty"`
 	// PreviousMetrics are the previous run's metrics (status.kpis).
 	PreviousMetrics map[string]float64 `json:"previousMetrics,omitempty"`
 }
 
-// AlertRule is a threshold rule on one metric.
-type AlertRule struct {
-	Name      string `json:"name"`
-	Metric    string `json:"metric"`
-	Operator  string `json:"operator"`
-	Threshold string `json:"threshold"`
-	Severity  string `json:"severity,omitempty"`
-	ForRuns   int    `json:"forRuns,omitempty"`
+// Basis fingerprints everything an evaluation depends on besides this
+// run's metrics. The runner evaluates the rules once and records the basis
+// with the outcome; the reconciler adopts that outcome when the basis it
+// would evaluate on is the same (nothing changed while the run ran), and
+// evaluates itself only otherwise.
+func (a *Alerts) Basis() string {
+	if a == nil {
+		return ""
+	}
+	c := *a
+	c.Previous = make([]alerts.State, len(a.Previous))
+	for i, s := range a.Previous {
+		s.Since = s.Since.UTC() // the same instant reads back in different zones
+		c.Previous[i] = s
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
-// VIPDropRule is the VIP activity-drop rule.
-type VIPDropRule struct {
-	Name         string `json:"name"`
-	Metric       string `json:"metric"`
-	MinCustomers int    `json:"minCustomers"`
-	Severity     string `json:"severity,omitempty"`
-}
-
-// AlertState is one alert's state after the previous run.
-type AlertState struct {
-	Name   string    `json:"name"`
-	Firing bool      `json:"firing,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
-	Holds  int       `json:"holds,omitempty"`
+// AlertOutcome is the runner's evaluation of the plan's alert rules on the
+// run's metrics, with the Basis it was made on.
+type AlertOutcome struct {
+	Basis   string         `json:"basis"`
+	Outcome alerts.Outcome `json:"outcome"`
 }
 
 // Owner identifies the owning resource.
@@ -167,7 +177,7 @@ type Source struct {
 	Gzip               bool              `json:"gzip,omitempty"`
 	TimeLayout         string            `json:"timeLayout,omitempty"`
 	TimeZone           string            `json:"timeZone,omitempty"`
-	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...; Campaigns: customer, time, cost)
+	Columns            map[string]string `json:"columns,omitempty"` // field → column (customer, order, time, amount, ...; Campaigns: customer, time, cost, campaign)
 }
 
 // Sample is the built-in generator.
@@ -241,15 +251,17 @@ type Analysis struct {
 	Cleaning Cleaning `json:"cleaning"`
 
 	// Method parameters (zero: the engine's defaults).
-	RFMSegments    []RFMSegment `json:"rfmSegments,omitempty"`
-	AOVThreshold   float64      `json:"aovThreshold,omitempty"`
-	FreqThreshold  float64      `json:"frequencyThreshold,omitempty"`
-	NewDays        int          `json:"newDays,omitempty"`
-	AtRiskDays     int          `json:"atRiskDays,omitempty"`
-	ChurnDays      int          `json:"churnDays,omitempty"`
-	LoyalOrders    int64        `json:"loyalOrders,omitempty"`
-	CalibrationEnd *time.Time   `json:"calibrationEnd,omitempty"`
-	TimeUnit       string       `json:"timeUnit,omitempty"`
+	RFMSegments []RFMSegment `json:"rfmSegments,omitempty"`
+	// RFMMonetary is the basis of the M score: total (default) or average.
+	RFMMonetary    string     `json:"rfmMonetary,omitempty"`
+	AOVThreshold   float64    `json:"aovThreshold,omitempty"`
+	FreqThreshold  float64    `json:"frequencyThreshold,omitempty"`
+	NewDays        int        `json:"newDays,omitempty"`
+	AtRiskDays     int        `json:"atRiskDays,omitempty"`
+	ChurnDays      int        `json:"churnDays,omitempty"`
+	LoyalOrders    int64      `json:"loyalOrders,omitempty"`
+	CalibrationEnd *time.Time `json:"calibrationEnd,omitempty"`
+	TimeUnit       string     `json:"timeUnit,omitempty"`
 
 	CLV    *CLV    `json:"clv,omitempty"`
 	KMeans *KMeans `json:"kmeans,omitempty"`
@@ -262,6 +274,13 @@ type Analysis struct {
 	KPIChurnDays    int       `json:"kpiChurnDays,omitempty"`
 	KPIResponseDays int       `json:"kpiResponseDays,omitempty"`
 	ParetoShare     float64   `json:"paretoShare,omitempty"`
+	Cohort          *Cohort   `json:"cohort,omitempty"`
+}
+
+// Cohort report parameters.
+type Cohort struct {
+	Period  string `json:"period,omitempty"`  // week, month (default) or quarter
+	Periods int    `json:"periods,omitempty"` // N cohorts, each followed N periods; 0: all
 }
 
 // CLV parameters (zero: engine defaults).
@@ -280,6 +299,11 @@ type KMeans struct {
 	MinK int    `json:"minK,omitempty"`
 	MaxK int    `json:"maxK,omitempty"`
 	Seed uint64 `json:"seed,omitempty"`
+	// Features in the engine's names (recency, frequency, monetary,
+	// averageOrderValue, tenure, interPurchaseTime); empty: the defaults.
+	Features      []string `json:"features,omitempty"`
+	Restarts      int      `json:"restarts,omitempty"`
+	MaxIterations int      `json:"maxIterations,omitempty"`
 }
 
 // VIP report parameters.
@@ -368,6 +392,9 @@ type Outcome struct {
 	// Reports lists where the run's HTML report was stored (e.g.
 	// "configmap <name> key report.html", "s3://bucket/…/report.html").
 	Reports []string `json:"reports,omitempty"`
+	// Alerts is the evaluation of the plan's alert rules (schedules with
+	// rules only).
+	Alerts *AlertOutcome `json:"alerts,omitempty"`
 	// ReportNote says why the report is missing somewhere (too large for the
 	// ConfigMap, rendering failed).
 	ReportNote string    `json:"reportNote,omitempty"`
