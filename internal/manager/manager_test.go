@@ -34,8 +34,8 @@ func TestFlags(t *testing.T) {
 			Options{MetricsAddr: ":8080", SecureMetrics: false, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner"}},
 		{"leader election", []string{"--leader-elect", "--leader-election-namespace=crmlens-system", "--health-probe-bind-address=0"},
 			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: "0", LeaderElect: true, LeaderElectionNamespace: "crmlens-system", RunnerServiceAccount: "crmlens-runner"}},
-		{"runner and local executor", []string{"--runner-image=reg/crmlens:1", "--runner-service-account=analytics", "--local-exec", "--local-exec-binary=/bin/crmlens"},
-			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerImage: "reg/crmlens:1", RunnerServiceAccount: "analytics", LocalExec: true, LocalExecBinary: "/bin/crmlens"}},
+		{"runner", []string{"--runner-image=reg/crmlens:1", "--runner-service-account=analytics"},
+			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerImage: "reg/crmlens:1", RunnerServiceAccount: "analytics"}},
 		{"client-side rate limit", []string{"--kube-api-qps=50", "--kube-api-burst=100"},
 			Options{MetricsAddr: ":8443", SecureMetrics: true, ProbeAddr: ":8081", RunnerServiceAccount: "crmlens-runner", KubeAPIQPS: 50, KubeAPIBurst: 100}},
 	}

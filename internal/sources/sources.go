@@ -200,6 +200,9 @@ func HTTPConfig(h *runplan.HTTP, creds Creds, opts input.Options, channel string
 type ProbeResult struct {
 	Rows     int64 // rows read (at most the probe's limit)
 	Rejected int64 // of those, rows that did not parse
+	// Oldest and Newest bound the timestamps of the rows that parsed
+	// (zero when none did).
+	Oldest, Newest time.Time
 }
 
 // probeRows is how many rows a probe reads from file-like sources.
@@ -209,8 +212,16 @@ var errEnough = errors.New("enough rows")
 
 type probeHandler struct{ res *ProbeResult }
 
-func (h probeHandler) Record(*input.Record) error {
+func (h probeHandler) Record(r *input.Record) error {
 	h.res.Rows++
+	if !r.Time.IsZero() {
+		if h.res.Oldest.IsZero() || r.Time.Before(h.res.Oldest) {
+			h.res.Oldest = r.Time
+		}
+		if r.Time.After(h.res.Newest) {
+			h.res.Newest = r.Time
+		}
+	}
 	if h.res.Rows >= probeRows {
 		return errEnough
 	}
