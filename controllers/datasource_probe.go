@@ -81,6 +81,10 @@ func (r *DataSourceReconciler) probe(ctx context.Context, ds *crmv1.DataSource) 
 // a missing mapped column fails it with SchemaMismatch).
 func probeStatus(ds *crmv1.DataSource, res sources.ProbeResult) *crmv1.ProbeStatus {
 	ps := &crmv1.ProbeStatus{SampledRows: res.Rows, ColumnsFound: mappedColumns(ds.Spec.Schema)}
+	if ds.Spec.Postgres != nil && res.EstimatedRows >= 0 {
+		n := res.EstimatedRows
+		ps.EstimatedRows = &n
+	}
 	if !res.Oldest.IsZero() {
 		o, n := metav1.NewTime(res.Oldest), metav1.NewTime(res.Newest)
 		ps.OldestSampled, ps.NewestSampled = &o, &n

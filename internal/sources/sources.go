@@ -203,6 +203,9 @@ type ProbeResult struct {
 	// Oldest and Newest bound the timestamps of the rows that parsed
 	// (zero when none did).
 	Oldest, Newest time.Time
+	// EstimatedRows is PostgreSQL's planner estimate of the source's rows
+	// (-1 or 0 when unknown or not a PostgreSQL source).
+	EstimatedRows int64
 }
 
 // probeRows is how many rows a probe reads from file-like sources.
@@ -244,7 +247,8 @@ func Probe(ctx context.Context, s runplan.Source, creds Creds, cm ConfigMapReade
 	}
 	switch {
 	case s.Postgres != nil:
-		return res, postgres.Probe(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
+		res.EstimatedRows, err = postgres.ProbeEstimate(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
+		return res, err
 	case s.ObjectStore != nil:
 		return res, objectstore.Probe(ctx, ObjectStoreConfig(s.ObjectStore, creds, opts, s.Channel))
 	}
