@@ -28,7 +28,9 @@ type health struct {
 	msg     string
 }
 
-func (g health) String() string { return fmt.Sprintf("kstatus %s, Argo CD %s (%s)", g.kstatus, g.argo, g.msg) }
+func (g health) String() string {
+	return fmt.Sprintf("kstatus %s, Argo CD %s (%s)", g.kstatus, g.argo, g.msg)
+}
 
 // luaValue converts decoded JSON into Lua values, as Argo CD does with the
 // live object.
@@ -228,7 +230,9 @@ func TestHealthLifecycle(t *testing.T) {
 	// 2. A bad edit reads Failed/Degraded at the new generation, READY False.
 	h.edit(ds, func() { ds.Spec.Postgres.SecretRef.Name = "pg-missing" })
 	h.edit(model, func() { model.Spec.Sources = []crmv1.SourceRef{{Name: "gone"}} })
-	h.edit(sched, func() { sched.Spec.Sources, sched.Spec.ModelRef = nil, &crmv1.LocalObjectReference{Name: "no-such-model"} })
+	h.edit(sched, func() {
+		sched.Spec.Sources, sched.Spec.ModelRef = nil, &crmv1.LocalObjectReference{Name: "no-such-model"}
+	})
 	for o, reason := range map[tracked]string{objs[0]: "SecretNotFound", objs[1]: "SourceNotFound", objs[2]: "ModelNotFound"} {
 		h.waitHealth(15*time.Second, o, 2, failedBad, func(c client.Object) error {
 			if err := conditionIs(crmv1.ConditionStalled, metav1.ConditionTrue, reason)(c); err != nil {
