@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -72,7 +73,9 @@ func (c Config) buildJob(s jobSpec) *batchv1.Job {
 	labels[runplan.LabelRun] = s.name
 	// Creation order at sub-second precision: creationTimestamp has whole
 	// seconds, and two runs of one owner may start within the same second.
-	annots := map[string]string{runplan.AnnotationTrigger: s.trigger, annotationCreated: c.clock().Now().UTC().Format(time.RFC3339Nano)}
+	// This orders Jobs that exist, so it is the wall clock even when the
+	// reconcilers run on a test clock (a frozen one would tie every Job).
+	annots := map[string]string{runplan.AnnotationTrigger: s.trigger, annotationCreated: clock.RealClock{}.Now().UTC().Format(time.RFC3339Nano)}
 	for k, v := range s.annots {
 		annots[k] = v
 	}

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -36,6 +37,17 @@ type MissingRefError struct {
 }
 
 func (e *MissingRefError) Error() string { return e.Msg }
+
+// setByMissingRef says whether a True Degraded condition was set by a
+// reference that did not resolve, rather than by a failed run whose
+// runner reason happens to read the same (a run's source ConfigMap gone is
+// SourceNotFound too): only the former clears when references resolve.
+func setByMissingRef(c *metav1.Condition, retry *crmv1.RetryStatus) bool {
+	if !missingRefReasons[crmv1.Reason(c.Reason)] {
+		return false
+	}
+	return retry == nil || retry.LastFailureReason != c.Reason
+}
 
 // missingRefReasons are the reasons of MissingRefError: a Ready or Degraded
 // condition with one of them clears once the references resolve.

@@ -173,7 +173,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			// Not watched: look again after a while.
 			result.RequeueAfter = serviceAccountRetry
 		}
-	} else if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && missingRefReasons[crmv1.Reason(c.Reason)] {
+	} else if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && setByMissingRef(c, rs.Status.Retry) {
 		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, crmv1.ReasonReferencesFound, "the objects the schedule references exist; runs can start")
 	}
 	running := ""

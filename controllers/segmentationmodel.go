@@ -216,7 +216,7 @@ func (r *SegmentationModelReconciler) setRunConditions(m *crmv1.SegmentationMode
 				setCondition(conds, gen, crmv1.ConditionReady, metav1.ConditionFalse, crmv1.ReasonNoResultYet, "no analysis has finished yet")
 			}
 		}
-		if c := meta.FindStatusCondition(*conds, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && missingRefReasons[crmv1.Reason(c.Reason)] {
+		if c := meta.FindStatusCondition(*conds, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && setByMissingRef(c, m.Status.Retry) {
 			setCondition(conds, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, crmv1.ReasonReferencesFound, "the objects the model references exist; its run can start")
 		}
 	}
