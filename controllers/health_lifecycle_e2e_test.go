@@ -10,6 +10,7 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -192,7 +193,12 @@ func TestHealthLifecycle(t *testing.T) {
 	model := rfmModel(ns, "rfm", "wh")
 	quiet := rfmModel(ns, "rfm-quiet", "wh-quiet")
 	sched := &crmv1.ReportSchedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kpis"},
-		Spec: crmv1.ReportScheduleSpec{Schedule: "0 3 * * *", Sources: []crmv1.SourceRef{{Name: "wh"}}, Reports: []crmv1.Report{{Type: crmv1.ReportKPI}}}}
+		Spec: crmv1.ReportScheduleSpec{Schedule: "0 3 * * *", Sources: []crmv1.SourceRef{{Name: "wh"}}, Reports: []crmv1.Report{{Type: crmv1.ReportKPI}},
+			// Two alerts that fire on the first successful run: two Events.
+			Alerts: []crmv1.AlertRule{
+				{Name: "has-customers", Metric: "customers", Operator: crmv1.OpGreaterThan, Threshold: "0"},
+				{Name: "has-orders", Metric: "orders", Operator: crmv1.OpGreaterThan, Threshold: "0"},
+			}}}
 	h.create(ds, quietDS, model, quiet, sched)
 	var first *crmv1.SegmentationModel
 	h.eventually(30*time.Second, "the model's first status", func() error {
@@ -308,6 +314,24 @@ func TestHealthLifecycle(t *testing.T) {
 		h.waitHealth(5*time.Minute, o, 1, current, conditionIs(crmv1.ConditionReady, metav1.ConditionTrue, ""))
 	}
 	t.Logf("MEASURED: all objects Current/Healthy %.1f s after the outage ended", time.Since(up).Seconds())
+	// One Event per firing alert, each with its own message.
+	h.eventually(20*time.Second, "one AlertFiring Event per alert", func() error {
+		var l eventsv1.EventList
+		if err := h.c.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		var notes []string
+		for _, e := range l.Items {
+			if e.Regarding.Name == "kpis" && e.Reason == "AlertFiring" {
+				notes = append(notes, e.Note)
+			}
+		}
+		joined := strings.Join(notes, " | ")
+		if len(notes) != 2 || !strings.Contains(joined, "alert has-customers fires") || !strings.Contains(joined, "alert has-orders fires") {
+			return fmt.Errorf("AlertFiring Events: %q", notes)
+		}
+		return nil
+	})
 	if h.eventReasons(ns, "rfm")["RetryStarted"] == 0 {
 		t.Errorf("no RetryStarted Event: %v", h.eventReasons(ns, "rfm"))
 	}
