@@ -208,7 +208,7 @@ func TestHealthLifecycle(t *testing.T) {
 		}
 		return nil
 	})
-	if g := healthOf(t, first, "SegmentationModel"); first.Status.LastRunTime == nil && (g.kstatus != status.InProgressStatus || g.argo != "Progressing") {
+	if g := healthOf(t, first, "SegmentationModel"); first.Status.LastRunTime == nil && (g.kstatus != inProgress.kstatus || g.argo != inProgress.argo) {
 		t.Errorf("a model whose first run is under way reads %s", g)
 	}
 	objs := []tracked{{"DataSource", ds}, {"SegmentationModel", model}, {"ReportSchedule", sched}}

@@ -25,10 +25,6 @@ func setCondition(conds *[]metav1.Condition, gen int64, typ string, status metav
 	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: status, Reason: string(reason), Message: msg, ObservedGeneration: gen})
 }
 
-func condTrue(conds []metav1.Condition, typ string) bool {
-	return meta.IsStatusConditionTrue(conds, typ)
-}
-
 // effects are side effects (Events, notifications, counters) of a status
 // change, run only after that status was written.
 type effects []func()
