@@ -628,9 +628,10 @@ type ProbeStatus struct {
 	// +optional
 	// +listType=atomic
 	ColumnsFound []string `json:"columnsFound,omitempty"`
-	// oldestSampled and newestSampled bound the timestamps of the sampled rows.
+	// oldestSampled is the earliest timestamp of the sampled rows.
 	// +optional
 	OldestSampled *metav1.Time `json:"oldestSampled,omitempty"`
+	// newestSampled is the latest timestamp of the sampled rows.
 	// +optional
 	NewestSampled *metav1.Time `json:"newestSampled,omitempty"`
 	// estimatedRows is PostgreSQL's planner estimate of the table's or
