@@ -190,7 +190,10 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	// A scheduled run in flight is routine, not a spec being reconciled:
 	// only a retry (or a block) shows in the kstatus conditions.
 	p := progress{Blocked: blocked, Retry: rs.Status.Retry}
-	if rs.Status.Retry != nil && rs.Status.Retry.NextRetryTime == nil {
+	if rs.Spec.Suspend {
+		p.Retry = nil // a suspended schedule retries nothing
+	}
+	if p.Retry != nil && p.Retry.NextRetryTime == nil {
 		p.Running = running // the retry itself runs
 	}
 	setKstatus(&rs.Status.Conditions, gen, p, now)

@@ -220,7 +220,11 @@ func (r *SegmentationModelReconciler) setRunConditions(m *crmv1.SegmentationMode
 			setCondition(conds, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, crmv1.ReasonReferencesFound, "the objects the model references exist; its run can start")
 		}
 	}
-	setKstatus(conds, gen, progress{Blocked: missing, Running: running, Retry: m.Status.Retry,
+	retry := m.Status.Retry
+	if m.Spec.Suspend {
+		retry = nil // a suspended model retries nothing: not reconciling (Degraded still says what failed)
+	}
+	setKstatus(conds, gen, progress{Blocked: missing, Running: running, Retry: retry,
 		Pending: m.Status.LastRunGeneration < gen}, now)
 	m.Status.ObservedGeneration = gen
 }
