@@ -81,6 +81,8 @@ envtest: ## Build kube-apiserver and etcd into bin/ (first time: minutes; then c
 .PHONY: test
 test: envtest lint-dockerfile ## Run every test, including the envtest suites against a real kube-apiserver.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
+	# The development-only local Job executor is compiled in with -tags localexec.
+	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test -tags localexec ./internal/manager/
 
 .PHONY: demo
 demo: ## Local control plane + manager with the local Job executor on config/samples; prints the results (Ctrl-C stops).

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
-	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/metrics"
 )
 
@@ -156,7 +155,7 @@ func TestInsecureStoreWarns(t *testing.T) {
 	want := map[string]string{"s3-insecure": "objectStore.insecureSkipVerify", "pg-plain": "postgres.connection.sslMode is disable"}
 	h.eventually(20*time.Second, "InsecureTLS events", func() error {
 		for name := range want {
-			if n := h.eventReasons(ns, name)[controllers.ReasonInsecureTLS]; n != 1 {
+			if n := h.eventReasons(ns, name)[string(crmv1.ReasonInsecureTLS)]; n != 1 {
 				return fmt.Errorf("%s: %d InsecureTLS events", name, n)
 			}
 		}
@@ -178,7 +177,7 @@ func TestInsecureStoreWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range l.Items {
-		if e.Reason != controllers.ReasonInsecureTLS {
+		if e.Reason != string(crmv1.ReasonInsecureTLS) {
 			continue
 		}
 		name := e.Regarding.Name
@@ -193,7 +192,7 @@ func TestInsecureStoreWarns(t *testing.T) {
 		}
 	}
 	for name := range want {
-		if n := h.eventOccurrences(ns, name, controllers.ReasonInsecureTLS); n != 1 {
+		if n := h.eventOccurrences(ns, name, string(crmv1.ReasonInsecureTLS)); n != 1 {
 			t.Errorf("%s: %d InsecureTLS events after more reconciles, want 1", name, n)
 		}
 	}
@@ -223,7 +222,7 @@ func TestMissingRunnerServiceAccount(t *testing.T) {
 			if typ == crmv1.ConditionDegraded {
 				want = metav1.ConditionTrue
 			}
-			if c == nil || c.Status != want || c.Reason != controllers.ReasonServiceAccountNotFound {
+			if c == nil || c.Status != want || c.Reason != string(crmv1.ReasonServiceAccountNotFound) {
 				return fmt.Errorf("%s = %+v", typ, c)
 			}
 			if !strings.Contains(c.Message, "config/runner") || !strings.Contains(c.Message, `"crmlens-runner"`) {
@@ -249,7 +248,7 @@ func TestMissingRunnerServiceAccount(t *testing.T) {
 	if r := h.rs(ns, "weekly"); r.Annotations[crmv1.LastRunNowAnnotation] != "" {
 		t.Errorf("run-now marked handled although no run started: %v", r.Annotations)
 	}
-	if n := h.eventOccurrences(ns, "weekly", controllers.ReasonServiceAccountNotFound); n != 1 {
+	if n := h.eventOccurrences(ns, "weekly", string(crmv1.ReasonServiceAccountNotFound)); n != 1 {
 		t.Errorf("%d ServiceAccountNotFound Events for one pending run", n)
 	}
 
@@ -271,7 +270,7 @@ func TestMissingRunnerServiceAccount(t *testing.T) {
 		if names := h.ownedJobNames(ns, "weekly"); len(names) != 1 || r.Annotations[crmv1.LastRunNowAnnotation] != "1" {
 			return fmt.Errorf("schedule jobs %v, annotations %v", names, r.Annotations)
 		}
-		if c := cond(r.Status.Conditions, crmv1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != controllers.ReasonScheduled {
+		if c := cond(r.Status.Conditions, crmv1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != string(crmv1.ReasonScheduled) {
 			return fmt.Errorf("schedule Ready %+v", c)
 		}
 		if c := cond(r.Status.Conditions, crmv1.ConditionDegraded); c == nil || c.Status != metav1.ConditionFalse {
@@ -330,10 +329,10 @@ func TestScheduleMissingReferences(t *testing.T) {
 	for _, name := range []string{"by-model", "by-source"} {
 		h.eventually(20*time.Second, name+" Ready", func() error {
 			r := h.rs(ns, name)
-			if c := cond(r.Status.Conditions, crmv1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != controllers.ReasonScheduled {
+			if c := cond(r.Status.Conditions, crmv1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != string(crmv1.ReasonScheduled) {
 				return fmt.Errorf("Ready %+v", c)
 			}
-			if c := cond(r.Status.Conditions, crmv1.ConditionDegraded); c == nil || c.Status != metav1.ConditionFalse || c.Reason != controllers.ReasonReferencesFound {
+			if c := cond(r.Status.Conditions, crmv1.ConditionDegraded); c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(crmv1.ReasonReferencesFound) {
 				return fmt.Errorf("Degraded %+v", c)
 			}
 			return nil

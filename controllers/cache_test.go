@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
+
 	"context"
 	"errors"
 	"testing"
@@ -49,7 +51,7 @@ func TestServiceAccountCheckRemembersOnlyWhatExists(t *testing.T) {
 	for _, st := range steps {
 		err := s.check(context.Background(), r, "ns", st.sa, t0.Add(st.at))
 		var missing *MissingRefError
-		if st.wantErr != errors.As(err, &missing) || (st.wantErr && missing.Reason != ReasonServiceAccountNotFound) {
+		if st.wantErr != errors.As(err, &missing) || (st.wantErr && missing.Reason != crmv1.ReasonServiceAccountNotFound) {
 			t.Errorf("%s: error %v, want missing=%v", st.name, err, st.wantErr)
 		}
 		if r.gets != st.wantGets {

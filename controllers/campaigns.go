@@ -27,12 +27,12 @@ func campaignSources(ctx context.Context, c client.Reader, ns string, reports []
 		var ds crmv1.DataSource
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ds); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &MissingRefError{Reason: "SourceNotFound", Msg: fmt.Sprintf("campaign DataSource %q not found", name)}
+				return nil, &MissingRefError{Reason: crmv1.ReasonSourceNotFound, Msg: fmt.Sprintf("campaign DataSource %q not found", name)}
 			}
 			return nil, fmt.Errorf("get DataSource %q: %w", name, err)
 		}
 		if ds.Spec.Content != crmv1.ContentCampaigns {
-			return nil, &MissingRefError{Reason: "InvalidCampaignSource", Msg: fmt.Sprintf("DataSource %q named by campaignSourceRef holds %s, not Campaigns", name, orDefault(string(ds.Spec.Content), string(crmv1.ContentTransactions)))}
+			return nil, &MissingRefError{Reason: crmv1.ReasonInvalidCampaignSource, Msg: fmt.Sprintf("DataSource %q named by campaignSourceRef holds %s, not Campaigns", name, orDefault(string(ds.Spec.Content), string(crmv1.ContentTransactions)))}
 		}
 		if seen[name] {
 			continue

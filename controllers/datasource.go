@@ -2,11 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,15 +14,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	"github.com/crmlens/crmlens/analytics/store/storeerr"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/metrics"
 	"github.com/crmlens/crmlens/internal/runplan"
 	"github.com/crmlens/crmlens/internal/sources"
 )
 
-// ReasonConnected is the Ready reason of a source that answered the probe.
-const ReasonConnected = "Connected"
+// defaultProbeInterval is a DataSource's probeInterval when unset.
+const defaultProbeInterval = 10 * time.Minute
 
 // ProbeFunc checks one source; sources.Probe in production.
 type ProbeFunc func(ctx context.Context, s runplan.Source, creds sources.Creds, cm sources.ConfigMapReader) (sources.ProbeResult, error)
@@ -46,11 +40,30 @@ type DataSourceReconciler struct {
 	Config
 }
 
-// Reconcile probes the source on create, on spec change and every
-// probeInterval. The built-in sample source cannot become unreachable, so it
-// is probed only when its spec changes: in steady state a sample source costs
-// no API write at all. lastProbeTime moves with every real probe of an
-// external source.
+// nextProbe decides when a source is probed next: at once after a spec
+// change; a built-in sample source (which cannot become unreachable) only
+// then; an external source every probeInterval, and a failing one sooner,
+// on the retry backoff (never later than probeInterval). Zero: now.
+func nextProbe(ds *crmv1.DataSource, interval time.Duration, now time.Time) (due bool, wait time.Duration) {
+	if ds.Status.ObservedGeneration != ds.Generation || ds.Status.LastProbeTime == nil {
+		return true, 0
+	}
+	if ds.Spec.Sample != nil {
+		return false, 0
+	}
+	next := ds.Status.LastProbeTime.Add(interval)
+	if r := ds.Status.Retry; r != nil && r.NextRetryTime != nil && r.NextRetryTime.Before(&metav1.Time{Time: next}) {
+		next = r.NextRetryTime.Time
+	}
+	if now.Before(next) {
+		return false, next.Sub(now)
+	}
+	return true, 0
+}
+
+// Reconcile probes the source when nextProbe says so. In steady state a
+// sample source costs no API write at all; lastProbeTime moves with every
+// real probe of an external source.
 func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var ds crmv1.DataSource
 	if err := r.Get(ctx, req.NamespacedName, &ds); err != nil {
@@ -66,19 +79,13 @@ func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	// From status first: the paths below that skip the probe still restore
 	// the gauge in a new manager process.
 	publishDataSourceGauge(&ds)
-	interval := 10 * time.Minute
+	interval := defaultProbeInterval
 	if ds.Spec.ProbeInterval != nil && ds.Spec.ProbeInterval.Duration > 0 {
 		interval = ds.Spec.ProbeInterval.Duration
 	}
-	now := r.now()
-	periodic := ds.Spec.Sample == nil
-	if ds.Status.ObservedGeneration == ds.Generation && ds.Status.LastProbeTime != nil {
-		if !periodic {
-			return ctrl.Result{}, nil
-		}
-		if next := ds.Status.LastProbeTime.Add(interval); now.Time.Before(next) {
-			return ctrl.Result{RequeueAfter: next.Sub(now.Time)}, nil
-		}
+	now := r.clock().Now()
+	if due, wait := nextProbe(&ds, interval, now); !due {
+		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	orig := ds.Status.DeepCopy()
 	prevReason := ""
@@ -86,123 +93,41 @@ func (r *DataSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		prevReason = string(c.Status) + "/" + c.Reason
 	}
 
-	reason, msg, rows := r.probe(ctx, &ds)
+	reason, msg, found := r.probe(ctx, &ds)
+	gen := ds.Generation
 	status := metav1.ConditionTrue
-	if reason != ReasonConnected {
+	if reason != crmv1.ReasonConnected {
 		status = metav1.ConditionFalse
 	}
-	setCondition(&ds.Status.Conditions, ds.Generation, crmv1.ConditionReady, status, reason, msg)
+	setCondition(&ds.Status.Conditions, gen, crmv1.ConditionReady, status, reason, msg)
+	var p progress
 	if status == metav1.ConditionTrue {
-		ds.Status.RowsSeen = rows
+		ds.Status.Probe = found
+		ds.Status.Retry = nil
+	} else {
+		ds.Status.Retry = recordFailure(ds.Status.Retry, reason, now, string(ds.UID))
+		p.Retry = ds.Status.Retry
 	}
-	ds.Status.ObservedGeneration = ds.Generation
-	ds.Status.LastProbeTime = &now
-	if cur := string(status) + "/" + reason; cur != prevReason {
+	setKstatus(&ds.Status.Conditions, gen, p, now)
+	ds.Status.ObservedGeneration = gen
+	t := metav1.NewTime(now)
+	ds.Status.LastProbeTime = &t
+	if cur := string(status) + "/" + string(reason); cur != prevReason {
 		typ := corev1.EventTypeNormal
 		if status != metav1.ConditionTrue {
 			typ = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(&ds, nil, typ, reason, "Probe", "%s", msg)
+		r.Recorder.Eventf(&ds, nil, typ, string(reason), "Probe", "%s", msg)
 	}
 	if err := writeStatus(ctx, r.Client, &ds, orig, &ds.Status); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{Requeue: true}, nil
-		}
-		return ctrl.Result{}, err
+		return requeueOnConflict(err)
 	}
 	publishDataSourceGauge(&ds)
-	if orig.ObservedGeneration != ds.Generation {
+	if orig.ObservedGeneration != gen {
 		r.warnInsecureTLS(&ds)
 	}
-	if !periodic {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{RequeueAfter: interval}, nil
-}
-
-func (r *DataSourceReconciler) now() metav1.Time { return r.Config.now() }
-
-// probe returns the Ready reason, a message a person can act on, and rows seen.
-func (r *DataSourceReconciler) probe(ctx context.Context, ds *crmv1.DataSource) (string, string, int64) {
-	rs := renderSource(ds, "", "P_")
-	creds, err := resolveSecrets(ctx, r.APIReader, ds.Namespace, rs.Secrets)
-	if err != nil {
-		var m *MissingRefError
-		if errors.As(err, &m) {
-			return m.Reason, m.Msg, 0
-		}
-		return "SecretUnreadable", err.Error(), 0
-	}
-	cm := func(ctx context.Context, name, key string) ([]byte, error) {
-		var c corev1.ConfigMap
-		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ds.Namespace, Name: name}, &c); err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("ConfigMap %q: %w", name, storeerr.ErrNotFound)
-			}
-			return nil, err
-		}
-		if v, ok := c.Data[key]; ok {
-			return []byte(v), nil
-		}
-		if v, ok := c.BinaryData[key]; ok {
-			return v, nil
-		}
-		return nil, fmt.Errorf("ConfigMap %q has no key %q: %w", name, key, storeerr.ErrNotFound)
-	}
-	timeout := r.ProbeTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	probe := r.Probe
-	if probe == nil {
-		probe = sources.Probe
-	}
-	res, err := probe(pctx, rs.Source, creds, cm)
-	if err != nil {
-		reason := storeerr.Reason(err)
-		if reason == "Error" {
-			reason = "ProbeFailed"
-		}
-		if reason == "NotFound" && ds.Spec.ConfigMap != nil {
-			reason = "ConfigMapNotFound"
-		}
-		return reason, err.Error() + probeHint(reason, rs.Secrets), 0
-	}
-	if ds.Spec.Postgres != nil {
-		// The database probe reads no rows: it checks the relation and column types.
-		return ReasonConnected, "connected; the table or query has the mapped columns with usable types", 0
-	}
-	return ReasonConnected, fmt.Sprintf("read the header and %d rows", res.Rows), res.Rows
-}
-
-// probeHint says what to check after a failed probe, naming the Secret that
-// holds the credentials (never a value from it).
-func probeHint(reason string, secrets []secretUse) string {
-	var names []string
-	for _, u := range secrets {
-		if q := strconv.Quote(u.Secret); !slices.Contains(names, q) {
-			names = append(names, q)
-		}
-	}
-	in := "the referenced Secret"
-	if len(names) > 0 {
-		in = "Secret " + strings.Join(names, ", ")
-	}
-	switch reason {
-	case "AuthFailed":
-		return "; check the user name and password (or token) in " + in
-	case "PermissionDenied":
-		return "; grant the user read access, or check the credentials in " + in
-	case "Unreachable", "Timeout":
-		return "; check host and port, that the server is running, and that network policies let the operator reach it"
-	case "TLSFailed":
-		return "; check sslMode (or insecureSkipVerify) against the server's TLS setup, and name a private CA with caSecretRef"
-	case "SchemaMismatch":
-		return "; check spec.schema against the source's columns"
-	}
-	return ""
+	_, wait := nextProbe(&ds, interval, now)
+	return ctrl.Result{RequeueAfter: wait}, nil
 }
 
 // SetupWithManager registers the reconciler.

@@ -55,6 +55,9 @@ type fakeClock struct {
 }
 
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Since makes fakeClock a k8s.io/utils/clock.PassiveClock.
+func (c *fakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 func (c *fakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
@@ -216,13 +219,13 @@ func TestModelEndToEnd(t *testing.T) {
 	h.eventually(30*time.Second, "DataSource Ready", func() error {
 		var ds crmv1.DataSource
 		_ = h.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, &ds)
-		if c := cond(ds.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != controllers.ReasonConnected {
+		if c := cond(ds.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != string(crmv1.ReasonConnected) {
 			return fmt.Errorf("ready = %+v", c)
 		}
 		return nil
 	})
 	m := h.waitModelRun(ns, "rfm", "rfm-g1")
-	if c := cond(m.Status.Conditions, crmv1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != controllers.ReasonSucceeded {
+	if c := cond(m.Status.Conditions, crmv1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.Reason != string(crmv1.ReasonSucceeded) {
 		t.Fatalf("Ready = %+v", c)
 	}
 	if m.Status.Customers < 300 || m.Status.Customers > 400 || m.Status.Transactions < m.Status.Customers {
@@ -349,7 +352,7 @@ func TestModelEndToEnd(t *testing.T) {
 	// Events are recorded asynchronously by the broadcaster: wait for them.
 	h.eventually(20*time.Second, "run events", func() error {
 		reasons := h.eventReasons(ns, "small")
-		if reasons["RunFailed"] != 1 || reasons[controllers.ReasonSucceeded] != 1 || reasons[controllers.ReasonJobCreated] != 2 {
+		if reasons["RunFailed"] != 1 || reasons[string(crmv1.ReasonSucceeded)] != 1 || reasons[string(crmv1.ReasonJobCreated)] != 2 {
 			return fmt.Errorf("events for small: %v", reasons)
 		}
 		return nil
@@ -425,7 +428,7 @@ func TestRestartCreatesNoDuplicateJob(t *testing.T) {
 	}
 	// The first manager's JobCreated Event may be lost when it stops; never two.
 	h.eventually(20*time.Second, "one Succeeded event", func() error {
-		if r := h.eventReasons(ns, "rfm"); r[controllers.ReasonJobCreated] > 1 || r[controllers.ReasonSucceeded] != 1 {
+		if r := h.eventReasons(ns, "rfm"); r[string(crmv1.ReasonJobCreated)] > 1 || r[string(crmv1.ReasonSucceeded)] != 1 {
 			return fmt.Errorf("events = %v", r)
 		}
 		return nil

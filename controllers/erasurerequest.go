@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -58,7 +59,7 @@ func (r *ErasureRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, &er); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if er.DeletionTimestamp != nil || condTrue(er.Status.Conditions, crmv1.ConditionComplete) {
+	if er.DeletionTimestamp != nil || meta.IsStatusConditionTrue(er.Status.Conditions, crmv1.ConditionComplete) {
 		return ctrl.Result{}, nil
 	}
 	orig := er.Status.DeepCopy()
@@ -72,14 +73,14 @@ func (r *ErasureRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		setCondition(&er.Status.Conditions, gen, crmv1.ConditionComplete, metav1.ConditionFalse, crmv1.ErasureReasonInProgress, "erasure not complete: "+failMsg)
 		if orig.Conditions == nil || !condIs(orig.Conditions, crmv1.ConditionFailed, failReason) {
 			fx.add(func() {
-				r.Recorder.Eventf(&er, nil, corev1.EventTypeWarning, failReason, "Erase", "%s", failMsg)
+				r.Recorder.Eventf(&er, nil, corev1.EventTypeWarning, string(failReason), "Erase", "%s", failMsg)
 			})
 		}
 		res = ctrl.Result{RequeueAfter: erasureRetry}
 	case res.RequeueAfter > 0:
 		// Waiting (a run in flight); the message was set by erase.
 	default:
-		now := r.now()
+		now := metav1.NewTime(r.clock().Now())
 		er.Status.CompletionTime = &now
 		var rows int64
 		for _, e := range er.Status.Erased {
@@ -90,7 +91,7 @@ func (r *ErasureRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		setCondition(&er.Status.Conditions, gen, crmv1.ConditionComplete, metav1.ConditionTrue, crmv1.ErasureReasonErased, msg)
 		setCondition(&er.Status.Conditions, gen, crmv1.ConditionFailed, metav1.ConditionFalse, crmv1.ErasureReasonNoFailure, "no failure")
 		fx.add(func() {
-			r.Recorder.Eventf(&er, nil, corev1.EventTypeNormal, crmv1.ErasureReasonErased, "Erase", "%s", msg)
+			r.Recorder.Eventf(&er, nil, corev1.EventTypeNormal, string(crmv1.ErasureReasonErased), "Erase", "%s", msg)
 		})
 	}
 	if err := writeStatus(ctx, r.Client, &er, orig, &er.Status); err != nil {
@@ -101,10 +102,10 @@ func (r *ErasureRequestReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 }
 
 // condIs reports whether the condition typ has the given reason and is True.
-func condIs(conds []metav1.Condition, typ, reason string) bool {
+func condIs(conds []metav1.Condition, typ string, reason crmv1.Reason) bool {
 	for _, c := range conds {
 		if c.Type == typ {
-			return c.Status == metav1.ConditionTrue && c.Reason == reason
+			return c.Status == metav1.ConditionTrue && c.Reason == string(reason)
 		}
 	}
 	return false
@@ -112,7 +113,7 @@ func condIs(conds []metav1.Condition, typ, reason string) bool {
 
 // erase does the work; it returns a failure reason and message when it
 // cannot go on, or a requeue when it waits.
-func (r *ErasureRequestReconciler) erase(ctx context.Context, er *crmv1.ErasureRequest) (ctrl.Result, string, string) {
+func (r *ErasureRequestReconciler) erase(ctx context.Context, er *crmv1.ErasureRequest) (ctrl.Result, crmv1.Reason, string) {
 	logger := log.FromContext(ctx)
 	ids, reason, msg := r.customerIDs(ctx, er)
 	if reason != "" {
@@ -173,7 +174,7 @@ func (r *ErasureRequestReconciler) erase(ctx context.Context, er *crmv1.ErasureR
 }
 
 // customerIDs reads the IDs from the request's Secret.
-func (r *ErasureRequestReconciler) customerIDs(ctx context.Context, er *crmv1.ErasureRequest) ([]string, string, string) {
+func (r *ErasureRequestReconciler) customerIDs(ctx context.Context, er *crmv1.ErasureRequest) ([]string, crmv1.Reason, string) {
 	ref := er.Spec.CustomerIDsSecretRef
 	var s corev1.Secret
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: er.Namespace, Name: ref.Name}, &s); err != nil {
@@ -220,7 +221,7 @@ func (r *ErasureRequestReconciler) suppress(ctx context.Context, ns string, ids 
 }
 
 // targets resolves spec.models into models and schedules, sorted.
-func (r *ErasureRequestReconciler) targets(ctx context.Context, er *crmv1.ErasureRequest) ([]target, string, string) {
+func (r *ErasureRequestReconciler) targets(ctx context.Context, er *crmv1.ErasureRequest) ([]target, crmv1.Reason, string) {
 	var models crmv1.SegmentationModelList
 	var scheds crmv1.ReportScheduleList
 	opts := []client.ListOption{client.InNamespace(er.Namespace)}

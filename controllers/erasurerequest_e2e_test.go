@@ -96,7 +96,7 @@ func TestErasureRequest(t *testing.T) {
 		&crmv1.ErasureRequest{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "forget"},
 			Spec: crmv1.ErasureRequestSpec{CustomerIDsSecretRef: crmv1.SecretKeySelector{Name: "forget-ids", Key: "ids"}}})
 	er := h.erasure(ns, "forget", func(er *crmv1.ErasureRequest) error {
-		if c := cond(er.Status.Conditions, crmv1.ConditionFailed); c == nil || c.Status != metav1.ConditionTrue || c.Reason != crmv1.ErasureReasonStoreUnreachable {
+		if c := cond(er.Status.Conditions, crmv1.ConditionFailed); c == nil || c.Status != metav1.ConditionTrue || c.Reason != string(crmv1.ErasureReasonStoreUnreachable) {
 			return fmt.Errorf("failed = %+v, status %+v", c, er.Status)
 		}
 		return nil
@@ -116,7 +116,7 @@ func TestErasureRequest(t *testing.T) {
 	}
 	h.startManager(true, nil)
 	er = h.erasure(ns, "forget", func(er *crmv1.ErasureRequest) error {
-		if c := cond(er.Status.Conditions, crmv1.ConditionComplete); c == nil || c.Status != metav1.ConditionTrue || c.Reason != crmv1.ErasureReasonErased {
+		if c := cond(er.Status.Conditions, crmv1.ConditionComplete); c == nil || c.Status != metav1.ConditionTrue || c.Reason != string(crmv1.ErasureReasonErased) {
 			return fmt.Errorf("complete = %+v", c)
 		}
 		return nil
@@ -193,7 +193,7 @@ func TestErasureRequest(t *testing.T) {
 			}
 		}
 	}
-	if n := h.eventReasons(ns, "forget")[crmv1.ErasureReasonErased]; n != 1 {
+	if n := h.eventReasons(ns, "forget")[string(crmv1.ErasureReasonErased)]; n != 1 {
 		t.Errorf("%d Erased Events, want 1", n)
 	}
 }

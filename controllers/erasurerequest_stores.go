@@ -43,7 +43,7 @@ func outputOf(t target) ownerOutput {
 
 // eraseTarget erases ids from every store of one target and returns what
 // it removed, per store. On error the reason says which side failed.
-func (r *ErasureRequestReconciler) eraseTarget(ctx context.Context, t target, ids []string) ([]crmv1.ErasedStore, string, error) {
+func (r *ErasureRequestReconciler) eraseTarget(ctx context.Context, t target, ids []string) ([]crmv1.ErasedStore, crmv1.Reason, error) {
 	out := outputOf(t)
 	// What the stores hold: the IDs, and their pseudonyms when the owner
 	// pseudonymises (earlier runs may predate it, so both go).

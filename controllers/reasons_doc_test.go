@@ -12,26 +12,47 @@ import (
 	"testing"
 )
 
-// reasonsInCode collects every condition and Event reason the reconcilers
-// can set, from their source: Reason* constants, Reason fields of composite
-// literals (MissingRefError, JobCondition), the reason argument of Eventf
-// and setCondition when it is a literal, and literals assigned to or
-// returned as a reason in the DataSource probe.
-func reasonsInCode(t *testing.T) map[string]string {
+// reasonConstants collects the Reason constants of api/v1alpha1 (the one
+// place reasons are declared) with their values.
+func reasonConstants(t *testing.T) map[string]string {
+	t.Helper()
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, filepath.Join("..", "api", "v1alpha1", "conditions.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	ast.Inspect(file, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Reason") || i >= len(vs.Values) {
+					continue
+				}
+				if b, ok := vs.Values[i].(*ast.BasicLit); ok && b.Kind == token.STRING {
+					v, _ := strconv.Unquote(b.Value)
+					out[v] = name.Name
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// literalReasons finds string literals the reconcilers would use as a
+// reason: the reason argument of Eventf and setCondition, Reason fields of
+// composite literals, and literals assigned to a variable named reason.
+func literalReasons(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	out := map[string]string{}
+	var out []string
 	lit := func(e ast.Expr, where string) {
 		if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.STRING {
-			if v, err := strconv.Unquote(b.Value); err == nil && v != "" {
-				if _, seen := out[v]; !seen {
-					out[v] = fset.Position(b.Pos()).String() + " (" + where + ")"
-				}
-			}
+			out = append(out, fset.Position(b.Pos()).String()+" "+b.Value+" ("+where+")")
 		}
 	}
 	for _, f := range files {
@@ -44,12 +65,6 @@ func reasonsInCode(t *testing.T) map[string]string {
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
 			switch n := n.(type) {
-			case *ast.ValueSpec:
-				for i, name := range n.Names {
-					if strings.HasPrefix(name.Name, "Reason") && i < len(n.Values) {
-						lit(n.Values[i], "constant "+name.Name)
-					}
-				}
 			case *ast.KeyValueExpr:
 				if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Reason" {
 					lit(n.Value, "Reason field")
@@ -67,16 +82,7 @@ func reasonsInCode(t *testing.T) map[string]string {
 				}
 			case *ast.AssignStmt:
 				if id, ok := n.Lhs[0].(*ast.Ident); ok && id.Name == "reason" && len(n.Rhs) == 1 {
-					lit(n.Rhs[0], "probe reason")
-				}
-			case *ast.FuncDecl:
-				if n.Name.Name == "probe" && n.Body != nil {
-					ast.Inspect(n.Body, func(m ast.Node) bool {
-						if r, ok := m.(*ast.ReturnStmt); ok && len(r.Results) == 3 {
-							lit(r.Results[0], "probe reason")
-						}
-						return true
-					})
+					lit(n.Rhs[0], "reason variable")
 				}
 			}
 			return true
@@ -85,27 +91,36 @@ func reasonsInCode(t *testing.T) map[string]string {
 	return out
 }
 
-// TestEveryReasonIsDocumented keeps docs/operations.md's troubleshooting
-// tables complete: every reason the reconcilers set appears there, in
-// backticks, so a new reason cannot ship without its remedy.
+// TestReasonsAreTypedConstants: the reconcilers set no reason from a string
+// literal; every reason is a crmv1.Reason constant (or converted from the
+// runner's and the store's vocabulary, documented by family).
+func TestReasonsAreTypedConstants(t *testing.T) {
+	for _, l := range literalReasons(t) {
+		t.Errorf("string literal used as a reason: %s", l)
+	}
+}
+
+// TestEveryReasonIsDocumented keeps docs/operations.md's tables complete:
+// every Reason constant appears there in backticks, so a new reason cannot
+// ship without its remedy.
 func TestEveryReasonIsDocumented(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	reasons := reasonsInCode(t)
-	// The collector must see the reasons this package is known to set; an
-	// empty or partial result would make the check below vacuous.
+	reasons := reasonConstants(t)
+	// The collector must see reasons known to exist; an empty or partial
+	// result would make the check below vacuous.
 	for _, r := range []string{"ModelNotFound", "ConfigMapNotFound", "ResultMissing", "InvalidCampaignSource", "UnknownMetric",
-		"ServiceAccountNotFound", "TooManyMissedTimes", "Connected", "SecretUnreadable", "ProbeFailed"} {
+		"ServiceAccountNotFound", "TooManyMissedTimes", "Connected", "SecretUnreadable", "ProbeFailed", "RetryScheduled"} {
 		if _, ok := reasons[r]; !ok {
 			t.Errorf("reason collector missed %s", r)
 		}
 	}
 	var missing []string
-	for r, where := range reasons {
+	for r, name := range reasons {
 		if !strings.Contains(string(doc), "`"+r+"`") {
-			missing = append(missing, r+" — set at "+where)
+			missing = append(missing, r+" (crmv1."+name+")")
 		}
 	}
 	sort.Strings(missing)

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
@@ -30,10 +31,30 @@ type renderedSource struct {
 // MissingRefError is a referenced object that does not exist; reconcilers
 // turn it into a condition instead of an error loop.
 type MissingRefError struct {
-	Reason, Msg string
+	Reason crmv1.Reason
+	Msg    string
 }
 
 func (e *MissingRefError) Error() string { return e.Msg }
+
+// setByMissingRef says whether a True Degraded condition was set by a
+// reference that did not resolve, rather than by a failed run whose
+// runner reason happens to read the same (a run's source ConfigMap gone is
+// SourceNotFound too): only the former clears when references resolve.
+func setByMissingRef(c *metav1.Condition, retry *crmv1.RetryStatus) bool {
+	if !missingRefReasons[crmv1.Reason(c.Reason)] {
+		return false
+	}
+	return retry == nil || retry.LastFailureReason != c.Reason
+}
+
+// missingRefReasons are the reasons of MissingRefError: a Ready or Degraded
+// condition with one of them clears once the references resolve.
+var missingRefReasons = map[crmv1.Reason]bool{
+	crmv1.ReasonSourceNotFound: true, crmv1.ReasonModelNotFound: true, crmv1.ReasonInvalidStore: true, crmv1.ReasonInvalidCampaignSource: true,
+	crmv1.ReasonSecretNotFound: true, crmv1.ReasonSecretKeyMissing: true, crmv1.ReasonServiceAccountNotFound: true,
+	crmv1.ReasonInvalidSpec: true, crmv1.ReasonCurrencyMismatch: true,
+}
 
 // caKey is the Secret key of a CA bundle: ca.crt unless named (the CRD
 // defaults it; objects built in code may leave it empty).
@@ -165,7 +186,7 @@ func resolveSecrets(ctx context.Context, r client.Reader, ns string, uses []secr
 			var s corev1.Secret
 			if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: u.Secret}, &s); err != nil {
 				if apierrors.IsNotFound(err) {
-					return nil, &MissingRefError{Reason: "SecretNotFound", Msg: fmt.Sprintf("Secret %q not found in namespace %s", u.Secret, ns)}
+					return nil, &MissingRefError{Reason: crmv1.ReasonSecretNotFound, Msg: fmt.Sprintf("Secret %q not found in namespace %s", u.Secret, ns)}
 				}
 				return nil, fmt.Errorf("get Secret %q: %w", u.Secret, err)
 			}
@@ -174,7 +195,7 @@ func resolveSecrets(ctx context.Context, r client.Reader, ns string, uses []secr
 		}
 		v, ok := sec.Data[u.Key]
 		if !ok {
-			return nil, &MissingRefError{Reason: "SecretKeyMissing", Msg: fmt.Sprintf("Secret %q has no key %q", u.Secret, u.Key)}
+			return nil, &MissingRefError{Reason: crmv1.ReasonSecretKeyMissing, Msg: fmt.Sprintf("Secret %q has no key %q", u.Secret, u.Key)}
 		}
 		vals[u.Env] = string(v)
 	}
@@ -201,7 +222,7 @@ func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.S
 		var ds crmv1.DataSource
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &ds); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &MissingRefError{Reason: "SourceNotFound", Msg: fmt.Sprintf("DataSource %q not found", ref.Name)}
+				return nil, &MissingRefError{Reason: crmv1.ReasonSourceNotFound, Msg: fmt.Sprintf("DataSource %q not found", ref.Name)}
 			}
 			return nil, fmt.Errorf("get DataSource %q: %w", ref.Name, err)
 		}
@@ -210,7 +231,7 @@ func loadSources(ctx context.Context, c client.Reader, ns string, refs []crmv1.S
 				currency, first = cur, ds.Name
 			} else if cur != currency {
 				// Amounts in different currencies cannot be summed per customer.
-				return nil, &MissingRefError{Reason: ReasonCurrencyMismatch,
+				return nil, &MissingRefError{Reason: crmv1.ReasonCurrencyMismatch,
 					Msg: fmt.Sprintf("DataSource %q is in %s but %q is in %s: the sources of one analysis must share a currency", ds.Name, cur, first, currency)}
 			}
 		}
@@ -238,12 +259,12 @@ func renderStore(ctx context.Context, c client.Reader, ns string, st *crmv1.Resu
 			var ds crmv1.DataSource
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: p.DataSourceRef.Name}, &ds); err != nil {
 				if apierrors.IsNotFound(err) {
-					return nil, nil, &MissingRefError{Reason: "SourceNotFound", Msg: fmt.Sprintf("store DataSource %q not found", p.DataSourceRef.Name)}
+					return nil, nil, &MissingRefError{Reason: crmv1.ReasonSourceNotFound, Msg: fmt.Sprintf("store DataSource %q not found", p.DataSourceRef.Name)}
 				}
 				return nil, nil, err
 			}
 			if ds.Spec.Postgres == nil {
-				return nil, nil, &MissingRefError{Reason: "InvalidStore", Msg: fmt.Sprintf("store DataSource %q is not a postgres source", p.DataSourceRef.Name)}
+				return nil, nil, &MissingRefError{Reason: crmv1.ReasonInvalidStore, Msg: fmt.Sprintf("store DataSource %q is not a postgres source", p.DataSourceRef.Name)}
 			}
 			conn = ds.Spec.Postgres.PostgresConnection
 		} else if p.Connection != nil {

@@ -364,7 +364,7 @@ func TestInsecureTLSWarning(t *testing.T) {
 		}
 		out := map[string][]eventsv1.Event{}
 		for _, e := range l.Items {
-			if e.Reason == controllers.ReasonInsecureTLS {
+			if e.Reason == string(crmv1.ReasonInsecureTLS) {
 				out[e.Regarding.Name] = append(out[e.Regarding.Name], e)
 			}
 		}

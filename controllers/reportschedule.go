@@ -3,12 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -29,7 +24,6 @@ import (
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/alerts"
 	"github.com/crmlens/crmlens/internal/metrics"
-	"github.com/crmlens/crmlens/internal/runplan"
 	"github.com/crmlens/crmlens/internal/schedule"
 )
 
@@ -57,14 +51,9 @@ type ReportScheduleReconciler struct {
 	accounts seenAccounts
 }
 
-func (r *ReportScheduleReconciler) clock() schedule.Clock {
-	if r.Clock == nil {
-		return schedule.RealClock{}
-	}
-	return r.Clock
-}
-
-// Reconcile implements the schedule.
+// Reconcile implements the schedule: absorb finished runs, prune history,
+// start the due run (or the retry of a failed one), and write a status that
+// describes this generation.
 func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var rs crmv1.ReportSchedule
 	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
@@ -113,22 +102,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	rs.Status.Active = active
 
 	// 2. Prune history (Jobs and their result ConfigMaps).
-	okLimit, failLimit := 3, 1
-	if rs.Spec.SuccessfulRunsHistoryLimit != nil {
-		okLimit = int(*rs.Spec.SuccessfulRunsHistoryLimit)
-	}
-	if rs.Spec.FailedRunsHistoryLimit != nil {
-		failLimit = int(*rs.Spec.FailedRunsHistoryLimit)
-	}
-	for _, name := range pruneJobs(ctx, r.Client, jobs, okLimit, failLimit) {
-		if name == rs.Status.ResultConfigMap {
-			continue // the current result stays readable
-		}
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: name}}
-		if err := r.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
-			log.FromContext(ctx).Error(err, "prune result ConfigMap", "configMap", name)
-		}
-	}
+	r.prune(ctx, &rs, jobs)
 
 	// 3. Schedule.
 	result := ctrl.Result{}
@@ -143,17 +117,17 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	// A schedule whose model, sources or store are missing cannot produce
 	// reports: it is not Ready, whether or not a run is due right now.
-	missing, refErr := r.checkRefs(ctx, &rs)
+	missing, refErr := r.checkRefs(ctx, &rs, now)
 	if refErr != nil {
 		return ctrl.Result{}, refErr
 	}
 	switch {
 	case err != nil:
 		// Users fix the spec; its watch event brings us back. No polling.
-		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, ReasonInvalidSchedule, err.Error())
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, crmv1.ReasonInvalidSchedule, err.Error())
 		rs.Status.NextScheduleTime = nil
 	case rs.Spec.Suspend:
-		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSuspended, "the schedule is suspended; no new runs start")
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, crmv1.ReasonSuspended, "the schedule is suspended; no new runs start")
 		rs.Status.NextScheduleTime = nil
 	default:
 		m, err := r.scheduleRun(ctx, &rs, d)
@@ -176,39 +150,62 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		missing = m
 	}
+	if err == nil && missing == nil && !rs.Spec.Suspend {
+		m, after, err := r.retry(ctx, &rs, now, &fx)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		missing = m
+		if after > 0 && (result.RequeueAfter == 0 || after < result.RequeueAfter) {
+			result.RequeueAfter = after
+		}
+	}
 	if err == nil && !rs.Spec.Suspend {
 		if missing != nil {
 			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, missing.Reason, missing.Msg)
 		} else {
-			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonScheduled, "the schedule is valid and runs are scheduled")
+			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, crmv1.ReasonScheduled, "the schedule is valid and runs are scheduled")
 		}
 	}
 	if missing != nil {
 		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, missing.Reason, missing.Msg)
-		if missing.Reason == ReasonServiceAccountNotFound && (result.RequeueAfter == 0 || result.RequeueAfter > serviceAccountRetry) {
+		if missing.Reason == crmv1.ReasonServiceAccountNotFound && (result.RequeueAfter == 0 || result.RequeueAfter > serviceAccountRetry) {
 			// Not watched: look again after a while.
 			result.RequeueAfter = serviceAccountRetry
 		}
-	} else if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && missingRefReasons[c.Reason] {
-		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonReferencesFound, "the objects the schedule references exist; runs can start")
+	} else if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && setByMissingRef(c, rs.Status.Retry) {
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, crmv1.ReasonReferencesFound, "the objects the schedule references exist; runs can start")
 	}
+	running := ""
 	if len(rs.Status.Active) > 0 {
-		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("%d report Job(s) running", len(rs.Status.Active)))
+		running = rs.Status.Active[len(rs.Status.Active)-1].Name
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionProgressing, metav1.ConditionTrue, crmv1.ReasonJobRunning, fmt.Sprintf("%d report Job(s) running", len(rs.Status.Active)))
 	} else {
-		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionProgressing, metav1.ConditionFalse, ReasonIdle, "no report Job is running")
+		setCondition(&rs.Status.Conditions, gen, crmv1.ConditionProgressing, metav1.ConditionFalse, crmv1.ReasonIdle, "no report Job is running")
 	}
+	blocked := missing
+	if err != nil {
+		blocked = &MissingRefError{Reason: crmv1.ReasonInvalidSchedule, Msg: err.Error()}
+	}
+	// A scheduled run in flight is routine, not a spec being reconciled:
+	// only a retry (or a block) shows in the kstatus conditions.
+	p := progress{Blocked: blocked, Retry: rs.Status.Retry}
+	if rs.Spec.Suspend {
+		p.Retry = nil // a suspended schedule retries nothing
+	}
+	if p.Retry != nil && p.Retry.NextRetryTime == nil {
+		p.Running = running // the retry itself runs
+	}
+	setKstatus(&rs.Status.Conditions, gen, p, now)
 	rs.Status.ObservedGeneration = gen
 
-	if b, _ := json.Marshal(streaks); string(b) != origAnnots && !(len(streaks) == 0 && origAnnots == "") {
+	if b, _ := json.Marshal(streaks); string(b) != origAnnots && (len(streaks) != 0 || origAnnots != "") {
 		if err := r.saveStreaks(ctx, &rs, string(b)); err != nil {
 			return requeueOnConflict(err)
 		}
 	}
 	if err := writeStatus(ctx, r.Client, &rs, orig, &rs.Status); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{Requeue: true}, nil
-		}
-		return ctrl.Result{}, err
+		return requeueOnConflict(err)
 	}
 	publishScheduleGauges(&rs)
 	if orig.ObservedGeneration != gen {
@@ -222,478 +219,80 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return result, nil
 }
 
-// missingRefReasons are the reasons of MissingRefError: a schedule's
-// Degraded with one of them clears once the references resolve.
-var missingRefReasons = map[string]bool{
-	"SourceNotFound": true, "ModelNotFound": true, "InvalidStore": true, "InvalidCampaignSource": true,
-	"SecretNotFound": true, "SecretKeyMissing": true, ReasonServiceAccountNotFound: true, ReasonInvalidSpec: true, ReasonCurrencyMismatch: true,
-}
-
-// checkRefs renders the plan from the cache (the model and DataSources are
-// watched kinds, so this costs no API call) to find a missing reference. The
-// runner ServiceAccount is not cached; it is looked up again only while the
-// schedule already reports it missing.
-func (r *ReportScheduleReconciler) checkRefs(ctx context.Context, rs *crmv1.ReportSchedule) (*MissingRefError, error) {
-	var m *MissingRefError
-	_, _, err := r.plan(ctx, rs, rs.Name)
-	if errors.As(err, &m) {
-		return m, nil
+// prune deletes finished Jobs beyond the history limits, and their result
+// ConfigMaps (never the current result's).
+func (r *ReportScheduleReconciler) prune(ctx context.Context, rs *crmv1.ReportSchedule, jobs []batchv1.Job) {
+	okLimit, failLimit := 3, 1
+	if rs.Spec.SuccessfulRunsHistoryLimit != nil {
+		okLimit = int(*rs.Spec.SuccessfulRunsHistoryLimit)
 	}
-	if err != nil {
-		return nil, err
+	if rs.Spec.FailedRunsHistoryLimit != nil {
+		failLimit = int(*rs.Spec.FailedRunsHistoryLimit)
 	}
-	if c := meta.FindStatusCondition(rs.Status.Conditions, crmv1.ConditionDegraded); c != nil && c.Reason == ReasonServiceAccountNotFound {
-		err := r.accounts.check(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job), time.Now())
-		if errors.As(err, &m) {
-			return m, nil
+	for _, name := range pruneJobs(ctx, r.Client, jobs, okLimit, failLimit) {
+		if name == rs.Status.ResultConfigMap {
+			continue // the current result stays readable
 		}
-		return nil, err
-	}
-	return nil, nil
-}
-
-func timePtr(t *metav1.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := t.Time
-	return &v
-}
-
-// scheduleRun starts the due run, honouring the concurrency policy. A run
-// that cannot start for a missing reference is returned as such; its slot
-// counts as taken, like a CronJob's missed run.
-func (r *ReportScheduleReconciler) scheduleRun(ctx context.Context, rs *crmv1.ReportSchedule, d schedule.Decision) (*MissingRefError, error) {
-	if d.Due == nil {
-		return nil, nil
-	}
-	if rs.Status.LastScheduleTime != nil && rs.Status.LastScheduleTime.Time.Equal(*d.Due) {
-		return nil, nil
-	}
-	name := jobName(rs.Name, schedule.JobSuffix(*d.Due))
-	due := metav1.NewTime(*d.Due)
-	for _, a := range rs.Status.Active {
-		if a.Name == name {
-			// Started before a status write was lost (e.g. a conflict).
-			rs.Status.LastScheduleTime = &due
-			return nil, nil
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: name}}
+		if err := r.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
+			log.FromContext(ctx).Error(err, "prune result ConfigMap", "configMap", name)
 		}
 	}
-	key := client.ObjectKeyFromObject(rs)
-	slot := d.Due.UTC().Format(time.RFC3339)
-	// Both Events describe this slot: once per slot, however often the
-	// schedule is reconciled before the slot is taken (Forbid waits for the
-	// active run; Job updates reconcile it meanwhile).
-	if d.Missed == schedule.ManyMissed && r.memo.first(key, "TooManyMissedTimes", slot) {
-		r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "TooManyMissedTimes", "Schedule",
-			"too many missed start times (> %d); starting only the most recent. Set or decrease .spec.startingDeadlineSeconds or check clock skew", schedule.MaxMissed)
-	}
-	switch rs.Spec.ConcurrencyPolicy {
-	case crmv1.ConcurrencyForbid:
-		if len(rs.Status.Active) > 0 {
-			if r.memo.first(key, "JobAlreadyActive", slot) {
-				r.Recorder.Eventf(rs, nil, corev1.EventTypeNormal, "JobAlreadyActive", "Schedule", "not starting the run of %s: the previous run is still active and concurrencyPolicy is Forbid", slot)
-			}
-			return nil, nil
-		}
-	case crmv1.ConcurrencyReplace:
-		for _, a := range rs.Status.Active {
-			j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: a.Namespace, Name: a.Name}}
-			if err := r.Delete(ctx, j, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("replace Job %s: %w", a.Name, err)
-			}
-			r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, "SuccessfulDelete", "Schedule", "deleted Job %s to replace it (concurrencyPolicy Replace)", a.Name)
-		}
-		rs.Status.Active = nil
-	}
-	job, missing, err := r.start(ctx, rs, name, "schedule", map[string]string{runplan.AnnotationScheduledTime: slot})
-	if err != nil {
-		return nil, err
-	}
-	if job != nil {
-		rs.Status.Active = append(rs.Status.Active, corev1.ObjectReference{APIVersion: "batch/v1", Kind: "Job", Namespace: job.Namespace, Name: job.Name, UID: job.UID})
-	}
-	rs.Status.LastScheduleTime = &due
-	return missing, nil
 }
 
-// runNow starts a run for a new crmlens.io/run-now value. A run that cannot
-// start is returned as missing and the value is not marked handled.
-func (r *ReportScheduleReconciler) runNow(ctx context.Context, rs *crmv1.ReportSchedule) (*MissingRefError, error) {
-	v := rs.GetAnnotations()[crmv1.RunNowAnnotation]
-	if v == "" || v == rs.GetAnnotations()[crmv1.LastRunNowAnnotation] {
-		return nil, nil
+// scheduleRetryDue decides whether a failed report run is retried now: not
+// when the next scheduled run comes first (it is the better retry), nor
+// while a run is active. It returns the wait until the retry otherwise.
+func scheduleRetryDue(retry *crmv1.RetryStatus, next *time.Time, activeRuns int, readySince []time.Time, now time.Time) (bool, string, time.Duration) {
+	if retry == nil || retry.NextRetryTime == nil || activeRuns > 0 {
+		return false, "", 0
 	}
-	name := jobName(rs.Name, "n"+shortHash(v))
-	job, missing, err := r.start(ctx, rs, name, "run-now", nil)
+	if next != nil && !retry.NextRetryTime.Time.Before(*next) {
+		return false, "", 0
+	}
+	if due, why := retryDue(retry, readySince, now); due {
+		return true, why, 0
+	}
+	return false, "", retry.NextRetryTime.Sub(now) + schedule.NextDelta
+}
+
+// retry starts the retry of a failed run when scheduleRetryDue says so.
+func (r *ReportScheduleReconciler) retry(ctx context.Context, rs *crmv1.ReportSchedule, now time.Time, fx *effects) (*MissingRefError, time.Duration, error) {
+	var readySince []time.Time
+	if rs.Status.Retry != nil {
+		readySince = sourcesReadySince(ctx, r.Client, rs.Namespace, r.sourceRefs(ctx, rs))
+	}
+	due, why, after := scheduleRetryDue(rs.Status.Retry, timePtr(rs.Status.NextScheduleTime), len(rs.Status.Active), readySince, now)
+	if !due {
+		return nil, after, nil
+	}
+	name := jobName(rs.Name, "a"+shortHash(rs.Status.LastRunName))
+	job, missing, err := r.start(ctx, rs, name, triggerRetry, nil)
 	if err != nil || missing != nil {
-		return missing, err
+		return missing, 0, err
 	}
 	rs.Status.Active = append(rs.Status.Active, corev1.ObjectReference{APIVersion: "batch/v1", Kind: "Job", Namespace: job.Namespace, Name: job.Name, UID: job.UID})
-	patch := client.MergeFromWithOptions(rs.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	rs.Annotations[crmv1.LastRunNowAnnotation] = v
-	status := rs.Status.DeepCopy()
-	if err := r.Patch(ctx, rs, patch); err != nil {
-		return nil, fmt.Errorf("record %s: %w", crmv1.LastRunNowAnnotation, err)
-	}
-	rs.Status = *status
-	return nil, nil
-}
-
-func (r *ReportScheduleReconciler) saveStreaks(ctx context.Context, rs *crmv1.ReportSchedule, v string) error {
-	patch := client.MergeFromWithOptions(rs.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	if rs.Annotations == nil {
-		rs.Annotations = map[string]string{}
-	}
-	rs.Annotations[annotationAlertStreaks] = v
-	status := rs.Status.DeepCopy()
-	if err := r.Patch(ctx, rs, patch); err != nil {
-		return fmt.Errorf("record alert streaks: %w", err)
-	}
-	rs.Status = *status
-	return nil
-}
-
-// start creates a report Job. A missing referenced object (DataSource,
-// model, store, runner ServiceAccount) is returned as missing, with a
-// Warning Event once per run and reason; the caller sets the conditions.
-func (r *ReportScheduleReconciler) start(ctx context.Context, rs *crmv1.ReportSchedule, name, trigger string, annots map[string]string) (*batchv1.Job, *MissingRefError, error) {
-	plan, secrets, err := r.plan(ctx, rs, name)
-	if err == nil {
-		err = r.accounts.check(ctx, r.APIReader, rs.Namespace, r.serviceAccount(rs.Spec.Job), time.Now())
-	}
-	if err != nil {
-		var m *MissingRefError
-		if errors.As(err, &m) {
-			if r.memo.first(client.ObjectKeyFromObject(rs), "NotStarted", name+"/"+m.Reason) {
-				r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, m.Reason, "Schedule", "run %s not started: %s", name, m.Msg)
-			}
-			return nil, m, nil
-		}
-		return nil, nil, err
-	}
-	anchorSamples(plan.Sources, plan.Created)
-	encoded, err := plan.Encode()
-	if err != nil {
-		return nil, nil, err
-	}
-	job := r.buildJob(jobSpec{owner: rs, kind: kindSchedule, name: name, plan: encoded, secrets: secrets, settings: rs.Spec.Job, trigger: trigger, annots: annots})
-	if err := ctrl.SetControllerReference(rs, job, r.Scheme); err != nil {
-		return nil, nil, fmt.Errorf("owner reference: %w", err)
-	}
-	if err := r.Create(ctx, job); err != nil {
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, nil, fmt.Errorf("create Job %s: %w", name, err)
-		}
-		if err := r.Get(ctx, client.ObjectKeyFromObject(job), job); err != nil {
-			return nil, nil, fmt.Errorf("get existing Job %s: %w", name, err)
-		}
-		// Listed as active even when it already finished, so the next
-		// reconcile absorbs its result exactly once.
-		return job, nil, nil
-	}
-	r.Recorder.Eventf(rs, job, corev1.EventTypeNormal, "SuccessfulCreate", "Schedule", "created report Job %s (%s)", name, trigger)
-	return job, nil, nil
-}
-
-func (r *ReportScheduleReconciler) plan(ctx context.Context, rs *crmv1.ReportSchedule, run string) (*runplan.Plan, []secretUse, error) {
-	refs := rs.Spec.Sources
-	var model *crmv1.SegmentationModel
-	if rs.Spec.ModelRef != nil {
-		var m crmv1.SegmentationModel
-		if err := r.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: rs.Spec.ModelRef.Name}, &m); err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil, nil, &MissingRefError{Reason: "ModelNotFound", Msg: fmt.Sprintf("SegmentationModel %q not found", rs.Spec.ModelRef.Name)}
-			}
-			return nil, nil, err
-		}
-		model = &m
-		if len(refs) == 0 {
-			refs = m.Spec.Sources
-		}
-	}
-	srcs, err := loadSources(ctx, r.Client, rs.Namespace, refs)
-	if err != nil {
-		return nil, nil, err
-	}
-	camps, err := campaignSources(ctx, r.Client, rs.Namespace, rs.Spec.Reports, refs)
-	if err != nil {
-		return nil, nil, err
-	}
-	srcs = append(srcs, camps...)
-	a, err := runplan.ScheduleAnalysis(rs, model)
-	if err != nil {
-		return nil, nil, &MissingRefError{Reason: ReasonInvalidSpec, Msg: err.Error()}
-	}
-	p := &runplan.Plan{
-		Owner:           runplan.Owner{APIVersion: crmv1.GroupVersion.String(), Kind: kindSchedule, Namespace: rs.Namespace, Name: rs.Name, UID: string(rs.UID)},
-		Run:             run,
-		ResultConfigMap: run,
-		Analysis:        a,
-		Created:         r.clock().Now().UTC(),
-	}
-	var secrets []secretUse
-	for _, s := range srcs {
-		p.Sources = append(p.Sources, s.Source)
-		secrets = append(secrets, s.Secrets...)
-	}
-	store, ss, err := renderStore(ctx, r.Client, rs.Namespace, rs.Spec.Output.Store)
-	if err != nil {
-		return nil, nil, err
-	}
-	p.Store = store
-	// The HTML report compares with the last result and lists the alerts
-	// this run fires.
-	p.PreviousResultConfigMap = rs.Status.ResultConfigMap
-	p.Alerts = alertPlan(rs)
-	pz, ps := renderPseudonymize(rs.Spec.Output.Pseudonymize)
-	p.Pseudonymize = pz
-	secrets = append(append(secrets, ss...), ps...)
-	if err := applyPrivacy(ctx, r.Client, r.APIReader, p, &secrets, rs.Spec.Output.Pseudonymize, rs.Spec.Output.Retention); err != nil {
-		return nil, nil, err
-	}
-	return p, secrets, nil
-}
-
-// absorb processes a run that finished since the last reconcile: KPIs,
-// alerts, Events, metrics.
-func (r *ReportScheduleReconciler) absorb(ctx context.Context, rs *crmv1.ReportSchedule, j *batchv1.Job, st jobState, cond *batchv1.JobCondition, streaks map[string]int, now time.Time, fx *effects) {
-	gen := rs.Generation
-	cm := &corev1.ConfigMap{}
-	cmErr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: j.Name}, cm)
-	dur := jobDuration(j)
-	if st == jobSucceeded {
-		doc, out, err := readResult(cm, cmErr, j.Name)
-		if err == nil {
-			finished := metav1.NewTime(out.FinishedAt)
-			if j.Status.CompletionTime != nil {
-				finished = *j.Status.CompletionTime
-			}
-			prevKPIs := rs.Status.KPIs
-			rs.Status.KPIs = map[string]string{}
-			for k, v := range out.Metrics {
-				rs.Status.KPIs[k] = alerts.FormatValue(v)
-			}
-			rs.Status.LastSuccessfulTime = &finished
-			rs.Status.LastRunName = j.Name
-			rs.Status.ResultConfigMap = j.Name
-			setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, fmt.Sprintf("run %s succeeded%s", j.Name, warningsNote(doc)))
-			kpis := rs.Status.KPIs
-			fx.add(func() {
-				r.notifyRun(ctx, rs, alerts.Run{Name: j.Name, Succeeded: true, KPIs: kpis}, finished.Time)
-				r.Recorder.Eventf(rs, j, corev1.EventTypeNormal, ReasonSucceeded, "Report", "report run %s succeeded", j.Name)
-				warningEvent(r.Recorder, rs, j, j.Name, "Report", doc)
-				metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Succeeded, dur, float64(finished.Unix()))
-			})
-			r.evaluateAlerts(ctx, rs, out, parseKPIs(prevKPIs), streaks, finished.Time, fx)
-			return
-		}
-		cond = &batchv1.JobCondition{Reason: "ResultMissing", Message: err.Error()}
-	}
-	reason, msg := failureOf(cm, cmErr, j.Name, cond)
-	rs.Status.LastRunName = j.Name
-	setCondition(&rs.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, reason, fmt.Sprintf("run %s failed: %s", j.Name, msg))
+	attempt, failed := rs.Status.Retry.Attempts+1, rs.Status.LastRunName
+	rs.Status.Retry.NextRetryTime = nil
+	obj := rs.DeepCopy()
 	fx.add(func() {
-		r.notifyRun(ctx, rs, alerts.Run{Name: j.Name, Reason: reason, Message: msg}, now)
-		metrics.ObserveRun(metrics.KindSchedule, rs.Namespace, rs.Name, metrics.Failed, dur, 0)
-		r.Recorder.Eventf(rs, j, corev1.EventTypeWarning, ReasonRunFailed, "Report", "report run %s failed (%s): %s", j.Name, reason, msg)
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, string(crmv1.ReasonRetryStarted), "Report", "retry %d of run %s started as %s: %s", attempt, failed, name, why)
 	})
+	return nil, 0, nil
 }
 
-func parseKPIs(m map[string]string) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range m {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			out[k] = f
-		}
+// sourceRefs are the transaction sources a schedule's runs read: its own,
+// or its model's.
+func (r *ReportScheduleReconciler) sourceRefs(ctx context.Context, rs *crmv1.ReportSchedule) []crmv1.SourceRef {
+	if len(rs.Spec.Sources) > 0 || rs.Spec.ModelRef == nil {
+		return rs.Spec.Sources
 	}
-	return out
+	var m crmv1.SegmentationModel
+	if err := r.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: rs.Spec.ModelRef.Name}, &m); err != nil {
+		return nil
+	}
+	return m.Spec.Sources
 }
-
-// evaluateAlerts applies the rules and surfaces transitions.
-func (r *ReportScheduleReconciler) evaluateAlerts(ctx context.Context, rs *crmv1.ReportSchedule, out *runplan.Outcome, prev map[string]float64, streaks map[string]int, at time.Time, fx *effects) {
-	rules, drops := alertRules(rs)
-	if len(rules) == 0 && len(drops) == 0 {
-		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionAlertFiring, metav1.ConditionFalse, ReasonNoAlerts, "no alert rules")
-		return
-	}
-	a := &runplan.Alerts{Rules: rules, VIPDrops: drops, Previous: previousAlertStates(rs, streaks), PreviousMetrics: prev}
-	o, _ := adoptOrEvaluate(a, out.Alerts, out.Metrics, at)
-	rs.Status.Alerts = nil
-	for k := range streaks {
-		delete(streaks, k)
-	}
-	metricOf := map[string]string{}
-	for _, ru := range rules {
-		metricOf[ru.Name] = ru.Metric
-	}
-	for _, d := range drops {
-		metricOf[d.Name] = d.Metric
-	}
-	for _, s := range o.States {
-		if s.Holds > 0 {
-			streaks[s.Name] = s.Holds
-		}
-		if s.Firing {
-			sev := crmv1.Severity(s.Severity)
-			if sev == "" {
-				sev = crmv1.SeverityWarning
-			}
-			rs.Status.Alerts = append(rs.Status.Alerts, crmv1.FiringAlert{Name: s.Name, Metric: metricOf[s.Name], Value: s.Value, Threshold: s.Threshold, Severity: sev, Since: metav1.NewTime(s.Since), Message: s.Message})
-		}
-	}
-	rs.Status.FiringAlerts = int32(len(rs.Status.Alerts))
-	// The firing gauges follow from status.alerts once it is written
-	// (publishScheduleGauges).
-	fx.add(func() {
-		for _, s := range o.Started {
-			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "AlertFiring", "Alert", "alert %s fires: %s", s.Name, s.Message)
-		}
-		for _, s := range o.Resolved {
-			r.Recorder.Eventf(rs, nil, corev1.EventTypeNormal, "AlertResolved", "Alert", "alert %s resolved: %s", s.Name, s.Message)
-		}
-	})
-	names := o.Firing()
-	switch {
-	case len(names) > 0:
-		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionAlertFiring, metav1.ConditionTrue, ReasonAlertsFiring, "firing: "+strings.Join(names, ", "))
-	default:
-		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionAlertFiring, metav1.ConditionFalse, ReasonNoAlerts, "no alert fires")
-	}
-	if len(o.Problems) > 0 {
-		sort.Strings(o.Problems)
-		setCondition(&rs.Status.Conditions, rs.Generation, crmv1.ConditionDegraded, metav1.ConditionTrue, "UnknownMetric", strings.Join(o.Problems, "; "))
-	}
-	fx.add(func() { r.notify(ctx, rs, o, at) })
-}
-
-// notify posts the evaluation's firing alerts (every run they fire, not
-// only when they start: Alertmanager forgets an alert whose endsAt passed)
-// and its resolved ones to the webhook, in the background so a slow receiver
-// never blocks reconciling. It runs after the status write, so
-// status.nextScheduleTime is that of this reconcile.
-func (r *ReportScheduleReconciler) notify(ctx context.Context, rs *crmv1.ReportSchedule, o alerts.Outcome, at time.Time) {
-	wh := rs.Spec.Output.Webhook
-	var firing []alerts.State
-	for _, s := range o.States {
-		if s.Firing {
-			firing = append(firing, s)
-		}
-	}
-	if wh == nil || (len(firing) == 0 && len(o.Resolved) == 0) {
-		return
-	}
-	var started, resolved []alerts.State
-	if wantsEvent(wh, crmv1.WebhookEvent("AlertFiring")) {
-		started = firing
-	}
-	if wantsEvent(wh, crmv1.WebhookEvent("AlertResolved")) {
-		resolved = o.Resolved
-	}
-	if len(started) == 0 && len(resolved) == 0 {
-		return
-	}
-	url, ok := r.webhookURL(ctx, rs)
-	if !ok {
-		return
-	}
-	payload := alerts.ToAlerts(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, started, resolved, at, firingUntil(rs, r.clock().Now()))
-	r.post(rs, url, payload)
-}
-
-// wantsEvent reports whether the webhook is to be sent event e (all events
-// when the list is empty, as for objects built without CRD defaults).
-func wantsEvent(wh *crmv1.Webhook, e crmv1.WebhookEvent) bool {
-	if wh == nil {
-		return false
-	}
-	return len(wh.Events) == 0 || slices.Contains(wh.Events, e)
-}
-
-// notifyRun posts a finished run to the webhook when its events ask for
-// RunSucceeded or RunFailed.
-func (r *ReportScheduleReconciler) notifyRun(ctx context.Context, rs *crmv1.ReportSchedule, run alerts.Run, at time.Time) {
-	e := crmv1.WebhookEvent("RunFailed")
-	if run.Succeeded {
-		e = "RunSucceeded"
-	}
-	if !wantsEvent(rs.Spec.Output.Webhook, e) {
-		return
-	}
-	url, ok := r.webhookURL(ctx, rs)
-	if !ok {
-		return
-	}
-	r.post(rs, url, []alerts.Alert{alerts.RunAlert(alerts.Source{Namespace: rs.Namespace, Name: rs.Name}, run, at, firingUntil(rs, r.clock().Now()))})
-}
-
-// webhookURL is the webhook's URL, read from its Secret when it has one;
-// false (with a WebhookFailed Event when the Secret fails) when there is none.
-func (r *ReportScheduleReconciler) webhookURL(ctx context.Context, rs *crmv1.ReportSchedule) (string, bool) {
-	wh := rs.Spec.Output.Webhook
-	url := wh.URL
-	if wh.URLSecretRef != nil {
-		var s corev1.Secret
-		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rs.Namespace, Name: wh.URLSecretRef.Name}, &s); err != nil {
-			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q unreadable", wh.URLSecretRef.Name)
-			return "", false
-		}
-		url = strings.TrimSpace(string(s.Data[wh.URLSecretRef.Key]))
-		if url == "" {
-			r.Recorder.Eventf(rs, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook URL Secret %q has no key %q (or it is empty)", wh.URLSecretRef.Name, wh.URLSecretRef.Key)
-			return "", false
-		}
-	}
-	return url, url != ""
-}
-
-// post sends the payload in the background, so a slow receiver never
-// blocks reconciling; a failure becomes a WebhookFailed Event.
-func (r *ReportScheduleReconciler) post(rs *crmv1.ReportSchedule, url string, payload []alerts.Alert) {
-	n := r.Notifier
-	if n == nil {
-		n = &alerts.Notifier{}
-	}
-	n = n.WithTimeout(webhookTimeout(rs.Spec.Output.Webhook))
-	timeout := 2 * time.Minute
-	rec, obj := r.Recorder, rs.DeepCopy()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := n.Post(ctx, url, payload); err != nil {
-			rec.Eventf(obj, nil, corev1.EventTypeWarning, "WebhookFailed", "Notify", "webhook notification failed: %v", err)
-		}
-	}()
-}
-
-// webhookTimeout is output.webhook.timeout, the bound of one POST (10s,
-// the CRD default, when unset).
-func webhookTimeout(wh *crmv1.Webhook) time.Duration {
-	if wh == nil || wh.Timeout == nil || wh.Timeout.Duration <= 0 {
-		return 10 * time.Second
-	}
-	return wh.Timeout.Duration
-}
-
-// firingUntil is the endsAt of a firing alert posted now: past the end of
-// the next run (the next schedule time plus the Job's deadline and a
-// margin), which posts it again if it still fires. Without a next schedule
-// time (suspended), a day from now: a suspended schedule's alerts then
-// resolve in Alertmanager, while status keeps them.
-func firingUntil(rs *crmv1.ReportSchedule, now time.Time) time.Time {
-	deadline := time.Hour
-	if j := rs.Spec.Job; j != nil && j.ActiveDeadlineSeconds != nil {
-		deadline = time.Duration(*j.ActiveDeadlineSeconds) * time.Second
-	}
-	next := now.Add(24 * time.Hour)
-	if n := rs.Status.NextScheduleTime; n != nil && n.After(now) {
-		next = n.Time
-	}
-	return next.Add(deadline + alertEndsAtMargin)
-}
-
-// alertEndsAtMargin covers a run that starts late or takes long to be absorbed.
-const alertEndsAtMargin = 15 * time.Minute
 
 // SetupWithManager registers the reconciler.
 func (r *ReportScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -722,7 +321,7 @@ func (r *ReportScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&crmv1.ReportSchedule{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&batchv1.Job{}).
 		Watches(&crmv1.DataSource{}, handler.EnqueueRequestsFromMapFunc(mapBySource(mgr.GetClient(), &crmv1.ReportScheduleList{})),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, readyChanged()))).
 		// A model appearing or going away changes whether the schedules
 		// that name it can run (spec changes reach them with their next run).
 		Watches(&crmv1.SegmentationModel{}, handler.EnqueueRequestsFromMapFunc(mapByIndex(mgr.GetClient(), &crmv1.ReportScheduleList{}, modelIndex)),
@@ -737,6 +336,24 @@ const modelIndex = ".spec.modelRef.name"
 func createOrDelete() predicate.Funcs {
 	return predicate.Funcs{
 		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// readyChanged passes updates in which the object's Ready condition changed
+// status: a source that recovers brings the retry of what failed on it.
+func readyChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*crmv1.DataSource)
+			n, ok2 := e.ObjectNew.(*crmv1.DataSource)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return meta.IsStatusConditionTrue(o.Status.Conditions, crmv1.ConditionReady) != meta.IsStatusConditionTrue(n.Status.Conditions, crmv1.ConditionReady)
+		},
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
 }

@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
-	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/metrics"
 )
 
@@ -154,7 +153,7 @@ func TestScheduleSemantics(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.eventually(20*time.Second, "suspended", func() error {
-		if c := cond(h.rs(ns, "allow").Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != controllers.ReasonSuspended {
+		if c := cond(h.rs(ns, "allow").Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != string(crmv1.ReasonSuspended) {
 			return fmt.Errorf("ready %+v", c)
 		}
 		return nil
@@ -176,7 +175,7 @@ func TestScheduleSemantics(t *testing.T) {
 	for _, n := range []string{"bad-cron", "bad-tz"} {
 		h.eventually(20*time.Second, n+" InvalidSchedule", func() error {
 			c := cond(h.rs(ns, n).Status.Conditions, crmv1.ConditionReady)
-			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != controllers.ReasonInvalidSchedule {
+			if c == nil || c.Status != metav1.ConditionFalse || c.Reason != string(crmv1.ReasonInvalidSchedule) {
 				return fmt.Errorf("ready %+v", c)
 			}
 			return nil
@@ -413,7 +412,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		var a, b crmv1.DataSource
 		_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, &a)
 		_ = h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "nokey"}, &b)
-		if c := cond(a.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != controllers.ReasonConnected {
+		if c := cond(a.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != string(crmv1.ReasonConnected) {
 			return fmt.Errorf("web %+v", c)
 		}
 		if c := cond(b.Status.Conditions, crmv1.ConditionReady); c == nil || c.Reason != "SecretNotFound" {

@@ -2,17 +2,14 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,11 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"github.com/crmlens/crmlens/analytics/result"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/metrics"
-	"github.com/crmlens/crmlens/internal/runplan"
-	"github.com/crmlens/crmlens/internal/schedule"
 )
 
 // RBAC of the analysis reconcilers (Jobs, the result ConfigMaps they read and
@@ -60,23 +54,22 @@ type SegmentationModelReconciler struct {
 	Recorder  events.EventRecorder
 	Config
 	accounts seenAccounts
+	// memo keeps the Warning Event of a run that cannot start to one per
+	// generation and reason.
+	memo eventMemo
 }
 
-func (r *SegmentationModelReconciler) clock() schedule.Clock {
-	if r.Clock == nil {
-		return schedule.RealClock{}
-	}
-	return r.Clock
-}
-
-// Reconcile implements the model's run lifecycle (see the package doc of the
-// run-now annotation in api/v1alpha1).
+// Reconcile implements the model's run lifecycle: reflect the newest Job,
+// decide which run is due (decideModelRun), start it, and write a status
+// that describes this generation (observedGeneration, Reconciling/Stalled)
+// in the same reconcile.
 func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	logger := log.FromContext(ctx)
 	var m crmv1.SegmentationModel
 	if err := r.Get(ctx, req.NamespacedName, &m); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.Forget(metrics.KindModel, req.Namespace, req.Name)
+			r.memo.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -86,6 +79,7 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	orig := m.Status.DeepCopy()
 	now := r.clock().Now()
+	gen := m.Generation
 	// Events and counters of a finished run happen once its status is written.
 	var fx effects
 
@@ -97,111 +91,87 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if len(jobs) > 0 {
 		latest = &jobs[len(jobs)-1]
 	}
+	// Status written before lastRunGeneration existed: observedGeneration
+	// was the generation of the last run.
+	if m.Status.LastRunGeneration == 0 && m.Status.LastRunName != "" {
+		m.Status.LastRunGeneration = m.Status.ObservedGeneration
+	}
 
-	// 1. Reflect the latest Job.
+	// 1. Reflect the newest Job.
+	running := ""
 	if latest != nil {
+		m.Status.LastRunGeneration = max(m.Status.LastRunGeneration, jobGeneration(latest, 0))
 		st, cond := stateOf(latest)
 		switch {
 		case st == jobActive:
-			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", latest.Name))
+			running = latest.Name
 		case latest.Name != m.Status.LastRunName:
-			r.absorb(ctx, &m, latest, st, cond, &fx)
+			r.absorb(ctx, &m, latest, st, cond, now, &fx)
 		}
 	}
-	if latest == nil && m.Status.LastRunName == "" {
-		setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionReady, metav1.ConditionFalse, ReasonNoResultYet, "no analysis has run yet")
-	}
-
-	// 2. Decide whether a new run is due, and which.
-	var requeue time.Duration
-	name, trigger, runNow := "", "", ""
-	annots := m.GetAnnotations()
-	switch {
-	case m.Status.ObservedGeneration != m.Generation:
-		name, trigger = jobName(m.Name, "g"+strconv.FormatInt(m.Generation, 10)), "generation"
-	case annots[crmv1.RunNowAnnotation] != "" && annots[crmv1.RunNowAnnotation] != annots[crmv1.LastRunNowAnnotation]:
-		// The Job may already be this run-now's, created by the previous
-		// reconcile: then it is marked handled now.
-		v := annots[crmv1.RunNowAnnotation]
-		if n := jobName(m.Name, "n"+shortHash(v)); latest == nil || isFinished(latest) || latest.Name == n {
-			runNow = v
-			name, trigger = n, "run-now"
-		}
-	case !m.Spec.Suspend && ((latest != nil && isFinished(latest)) || (latest == nil && m.Status.LastRunTime != nil)):
-		interval := 24 * time.Hour
-		if m.Spec.RefreshInterval != nil && m.Spec.RefreshInterval.Duration > 0 {
-			interval = m.Spec.RefreshInterval.Duration
-		}
-		// Refreshes count from the start of the last run; when its Job is
-		// gone (ttlSecondsAfterFinished), from when its result was recorded.
-		var anchor time.Time
-		if latest != nil {
-			anchor = latest.CreationTimestamp.Time
-		} else {
-			anchor = m.Status.LastRunTime.Time
-		}
-		due := anchor.Add(interval)
-		if !now.Before(due) {
-			name, trigger = jobName(m.Name, "r"+schedule.JobSuffix(due)), "refresh"
-		} else {
-			requeue = due.Sub(now) + schedule.NextDelta
-		}
+	if latest == nil && m.Status.LastRunName == "" && m.Status.ResultConfigMap == "" {
+		setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, crmv1.ReasonNoResultYet, "no analysis has run yet")
 	}
 
-	if name != "" {
-		created, err := r.startRun(ctx, &m, name, trigger, jobs)
-		var missing *MissingRefError
+	// 2. Decide whether a run is due, and start it.
+	d := decideModelRun(r.modelState(ctx, &m, latest, now))
+	var missing *MissingRefError
+	requeue := d.Requeue
+	if d.Name != "" {
+		created, err := r.startRun(ctx, &m, d.Name, d.Trigger, jobs)
 		switch {
 		case errors.As(err, &missing):
-			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionFalse, missing.Reason, missing.Msg)
-			// Degraded too: the run cannot start, and will not until someone
-			// acts; a previous result is still served (Ready stays True).
-			setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionDegraded, metav1.ConditionTrue, missing.Reason, missing.Msg)
-			if m.Status.ResultConfigMap == "" {
-				setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionReady, metav1.ConditionFalse, missing.Reason, missing.Msg)
-			}
-			// observedGeneration stays behind: this generation has not run
-			// yet, and runs as soon as the DataSource appears (watched).
 			// ServiceAccounts are not watched (the manager may only get
-			// them): look again after a while.
-			if missing.Reason == ReasonServiceAccountNotFound {
+			// them): look again after a while. DataSources and Secrets
+			// bring a reconcile by themselves (watched, or re-probed).
+			if missing.Reason == crmv1.ReasonServiceAccountNotFound {
 				requeue = serviceAccountRetry
 			}
 		case err != nil:
 			return ctrl.Result{}, err
-		case created:
-			// One API write per reconcile: the new Job's watch event
-			// brings the next reconcile, which finds the Job and records
-			// it (observedGeneration, Progressing, a run-now marked
-			// handled). A reconcile then never waits on two round-trips
-			// in a row, and status reports a Job once it is observed.
-			logger.Info("analysis Job created", "job", name, "trigger", trigger)
-			return ctrl.Result{}, nil
 		default:
-			m.Status.ObservedGeneration = m.Generation
-			// A Job that already finished was absorbed above.
-			if j := findJob(jobs, name); j == nil || !isFinished(j) {
-				setCondition(&m.Status.Conditions, m.Generation, crmv1.ConditionProgressing, metav1.ConditionTrue, ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", name))
+			m.Status.LastRunGeneration = gen
+			if created {
+				logger.Info("analysis Job created", "job", d.Name, "trigger", d.Trigger)
+				if d.Trigger == triggerRetry {
+					attempt := m.Status.Retry.Attempts + 1
+					fx.add(func() {
+						r.Recorder.Eventf(&m, nil, corev1.EventTypeNormal, string(crmv1.ReasonRetryStarted), "Analyze", "retry %d of run %s started as %s: %s", attempt, m.Status.LastRunName, d.Name, d.Why)
+					})
+				}
 			}
-			if runNow != "" {
-				if err := r.markRunNow(ctx, &m, runNow); err != nil {
+			if j := findJob(jobs, d.Name); j == nil || !isFinished(j) {
+				running = d.Name
+			}
+			if m.Status.Retry != nil {
+				// The attempt is under way: the next retry time is set
+				// again if it fails.
+				m.Status.Retry.NextRetryTime = nil
+			}
+			if d.RunNow != "" {
+				if err := r.markRunNow(ctx, &m, d.RunNow); err != nil {
 					return requeueOnConflict(err)
 				}
 			}
 		}
 	}
+	m.Status.NextRunTime = nil
+	if d.NextRefresh != nil && !m.Spec.Suspend {
+		t := metav1.NewTime(*d.NextRefresh)
+		m.Status.NextRunTime = &t
+	}
 
-	// 3. Prune old finished Jobs.
+	// 3. Conditions of this generation.
+	r.setRunConditions(&m, running, missing, now, &fx)
+
+	// 4. Prune old finished Jobs.
 	pruneJobs(ctx, r.Client, jobs, keepModelJobs, keepModelJobs)
 
 	if err := writeStatus(ctx, r.Client, &m, orig, &m.Status); err != nil {
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{Requeue: true}, nil
-		}
-		return ctrl.Result{}, err
+		return requeueOnConflict(err)
 	}
 	publishModelGauges(&m)
-	if orig.ObservedGeneration != m.Generation && m.Status.ObservedGeneration == m.Generation {
+	if orig.ObservedGeneration != gen {
 		warnInsecureStore(r.Recorder, &m, "spec.output.store", m.Spec.Output.Store)
 	}
 	fx.run()
@@ -212,285 +182,100 @@ func (r *SegmentationModelReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-func findJob(jobs []batchv1.Job, name string) *batchv1.Job {
-	for i := range jobs {
-		if jobs[i].Name == name {
-			return &jobs[i]
-		}
-	}
-	return nil
-}
-
-func isFinished(j *batchv1.Job) bool {
-	st, _ := stateOf(j)
-	return st != jobActive
-}
-
-// absorb reflects a newly finished Job in status, exactly once per Job.
-func (r *SegmentationModelReconciler) absorb(ctx context.Context, m *crmv1.SegmentationModel, j *batchv1.Job, st jobState, cond *batchv1.JobCondition, fx *effects) {
-	cmName := resultConfigMapName(m)
-	cm := &corev1.ConfigMap{}
-	cmErr := r.APIReader.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: cmName}, cm)
+// setRunConditions sets Progressing, the missing-reference outcome, and the
+// kstatus conditions, and marks this generation observed.
+func (r *SegmentationModelReconciler) setRunConditions(m *crmv1.SegmentationModel, running string, missing *MissingRefError, now time.Time, fx *effects) {
 	gen := m.Generation
-	m.Status.LastRunName = j.Name
-	setCondition(&m.Status.Conditions, gen, crmv1.ConditionProgressing, metav1.ConditionFalse, ReasonIdle, fmt.Sprintf("analysis Job %s finished", j.Name))
-	dur := jobDuration(j)
-	if st == jobSucceeded {
-		doc, out, err := readResult(cm, cmErr, j.Name)
-		if err == nil {
-			applyModelResult(m, doc, out, cmName)
-			finished := metav1.NewTime(out.FinishedAt)
-			if j.Status.CompletionTime != nil {
-				finished = *j.Status.CompletionTime
-			}
-			m.Status.LastRunTime = &finished
-			setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
-				fmt.Sprintf("%d customers in %d segments (run %s)%s", m.Status.Customers, len(m.Status.Segments), j.Name, warningsNote(doc)))
-			setCondition(&m.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, ReasonSucceeded, "the last run succeeded")
-			customers := m.Status.Customers
+	conds := &m.Status.Conditions
+	if running != "" {
+		setCondition(conds, gen, crmv1.ConditionProgressing, metav1.ConditionTrue, crmv1.ReasonJobRunning, fmt.Sprintf("analysis Job %s is running", running))
+	} else if c := meta.FindStatusCondition(*conds, crmv1.ConditionProgressing); c == nil || c.Status == metav1.ConditionTrue {
+		setCondition(conds, gen, crmv1.ConditionProgressing, metav1.ConditionFalse, crmv1.ReasonIdle, "no analysis Job is running")
+	}
+	switch {
+	case missing != nil:
+		// A bad edit: this generation cannot run until someone acts.
+		// Not Ready (the declared spec is not served), Degraded, Stalled;
+		// a previous result stays in status and its ConfigMap.
+		msg := missing.Msg
+		if m.Status.ResultConfigMap != "" {
+			msg += fmt.Sprintf("; the result of generation %d is still served", m.Status.ResultGeneration)
+		}
+		setCondition(conds, gen, crmv1.ConditionProgressing, metav1.ConditionFalse, missing.Reason, missing.Msg)
+		setCondition(conds, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, missing.Reason, msg)
+		setCondition(conds, gen, crmv1.ConditionReady, metav1.ConditionFalse, missing.Reason, msg)
+		key := types.NamespacedName{Namespace: m.Namespace, Name: m.Name}
+		if r.memo.first(key, "NotStarted", fmt.Sprintf("%d/%s", gen, missing.Reason)) {
+			obj := m.DeepCopy()
 			fx.add(func() {
-				r.Recorder.Eventf(m, j, corev1.EventTypeNormal, ReasonSucceeded, "Analyze", "run %s analysed %d customers", j.Name, customers)
-				warningEvent(r.Recorder, m, j, j.Name, "Analyze", doc)
-				metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Succeeded, dur, float64(finished.Unix()))
+				r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, string(missing.Reason), "Analyze", "the run of generation %d cannot start: %s", gen, missing.Msg)
 			})
-			return
 		}
-		// A Job that reports success without a readable result is a failure.
-		cond = &batchv1.JobCondition{Reason: "ResultMissing", Message: err.Error()}
-	}
-	reason, msg := failureOf(cm, cmErr, j.Name, cond)
-	setCondition(&m.Status.Conditions, gen, crmv1.ConditionDegraded, metav1.ConditionTrue, reason, fmt.Sprintf("run %s failed: %s", j.Name, msg))
-	if m.Status.ResultConfigMap != "" {
-		setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
-			fmt.Sprintf("serving the previous result; run %s failed", j.Name))
-	} else {
-		setCondition(&m.Status.Conditions, gen, crmv1.ConditionReady, metav1.ConditionFalse, ReasonRunFailed, fmt.Sprintf("run %s failed: %s", j.Name, msg))
-	}
-	fx.add(func() {
-		metrics.ObserveRun(metrics.KindModel, m.Namespace, m.Name, metrics.Failed, dur, 0)
-		r.Recorder.Eventf(m, j, corev1.EventTypeWarning, ReasonRunFailed, "Analyze", "run %s failed (%s): %s", j.Name, reason, msg)
-	})
-}
-
-func jobDuration(j *batchv1.Job) float64 {
-	if j.Status.StartTime == nil {
-		return 0
-	}
-	end := time.Now()
-	if j.Status.CompletionTime != nil {
-		end = j.Status.CompletionTime.Time
-	}
-	for _, c := range j.Status.Conditions {
-		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
-			end = c.LastTransitionTime.Time
-		}
-	}
-	return end.Sub(j.Status.StartTime.Time).Seconds()
-}
-
-// readResult parses the result document and outcome of run from cm.
-func readResult(cm *corev1.ConfigMap, getErr error, run string) (*result.Document, *runplan.Outcome, error) {
-	if getErr != nil {
-		return nil, nil, fmt.Errorf("result ConfigMap: %w", getErr)
-	}
-	var out runplan.Outcome
-	if err := json.Unmarshal([]byte(cm.Data[runplan.KeyOutcome]), &out); err != nil {
-		return nil, nil, fmt.Errorf("result ConfigMap %s: outcome: %w", cm.Name, err)
-	}
-	if out.Run != run {
-		return nil, nil, fmt.Errorf("result ConfigMap %s holds run %q, not %q", cm.Name, out.Run, run)
-	}
-	var doc result.Document
-	if err := json.Unmarshal([]byte(cm.Data[runplan.KeyResult]), &doc); err != nil {
-		return nil, nil, fmt.Errorf("result ConfigMap %s: document: %w", cm.Name, err)
-	}
-	return &doc, &out, nil
-}
-
-// failureOf explains a failed run: the runner's own reason when it recorded
-// one for this run, else the Job condition's.
-func failureOf(cm *corev1.ConfigMap, getErr error, run string, cond *batchv1.JobCondition) (string, string) {
-	if getErr == nil {
-		var f runplan.Outcome
-		if json.Unmarshal([]byte(cm.Data[runplan.KeyFailure]), &f) == nil && f.Run == run && f.Reason != "" {
-			return f.Reason, f.Message
-		}
-	}
-	if cond != nil && cond.Reason != "" {
-		return cond.Reason, cond.Message
-	}
-	return ReasonRunFailed, "the analysis Job failed"
-}
-
-func applyModelResult(m *crmv1.SegmentationModel, doc *result.Document, out *runplan.Outcome, cmName string) {
-	s := &m.Status
-	s.Customers = doc.Input.Customers
-	s.Transactions = doc.Input.Transactions
-	s.Rejected = nil
-	for reason, n := range doc.Input.Rejected {
-		if n > 0 {
-			s.Rejected = append(s.Rejected, crmv1.RejectedRows{Reason: string(reason), Rows: n})
-		}
-	}
-	sort.Slice(s.Rejected, func(i, j int) bool { return s.Rejected[i].Reason < s.Rejected[j].Reason })
-	s.Segments = nil
-	for _, seg := range doc.Segments {
-		s.Segments = append(s.Segments, crmv1.SegmentSummary{Name: seg.Name, Customers: seg.Customers, RevenueShare: strconv.FormatFloat(seg.RevenueShare, 'f', 4, 64)})
-	}
-	s.Migrations = nil
-	for _, mg := range out.Migrations {
-		s.Migrations = append(s.Migrations, crmv1.SegmentMigration{From: mg.From, To: mg.To, Customers: mg.Customers})
-	}
-	s.ResultConfigMap = cmName
-	s.ResultLocation = out.ResultLocation
-	// The gauges follow from this status once it is written (publishModelGauges).
-}
-
-func resultConfigMapName(m *crmv1.SegmentationModel) string { return m.ResultConfigMapName() }
-
-// startRun creates the run's Job; it reports whether it created it (false:
-// it already existed, e.g. after a restart).
-func (r *SegmentationModelReconciler) startRun(ctx context.Context, m *crmv1.SegmentationModel, name, trigger string, jobs []batchv1.Job) (bool, error) {
-	if findJob(jobs, name) != nil {
-		return false, nil // created by an earlier reconcile
-	}
-	srcs, err := loadSources(ctx, r.Client, m.Namespace, m.Spec.Sources)
-	if err != nil {
-		return false, err
-	}
-	analysis, err := runplan.ModelAnalysis(m)
-	if err != nil {
-		return false, &MissingRefError{Reason: ReasonInvalidSpec, Msg: err.Error()}
-	}
-	plan := runplan.Plan{
-		Owner:           runplan.Owner{APIVersion: crmv1.GroupVersion.String(), Kind: kindModel, Namespace: m.Namespace, Name: m.Name, UID: string(m.UID)},
-		Run:             name,
-		ResultConfigMap: resultConfigMapName(m),
-		StateConfigMap:  m.Name + "-state",
-		Analysis:        analysis,
-		Created:         r.clock().Now().UTC(),
-	}
-	var secrets []secretUse
-	for _, s := range srcs {
-		plan.Sources = append(plan.Sources, s.Source)
-		secrets = append(secrets, s.Secrets...)
-	}
-	store, storeSecrets, err := renderStore(ctx, r.Client, m.Namespace, m.Spec.Output.Store)
-	if err != nil {
-		return false, err
-	}
-	plan.Store = store
-	secrets = append(secrets, storeSecrets...)
-	pz, ps := renderPseudonymize(m.Spec.Output.Pseudonymize)
-	plan.Pseudonymize = pz
-	secrets = append(secrets, ps...)
-	if err := applyPrivacy(ctx, r.Client, r.APIReader, &plan, &secrets, m.Spec.Output.Pseudonymize, m.Spec.Output.Retention); err != nil {
-		return false, err
-	}
-	anchorSamples(plan.Sources, plan.Created)
-	encoded, err := plan.Encode()
-	if err != nil {
-		return false, err
-	}
-	if err := r.accounts.check(ctx, r.APIReader, m.Namespace, r.serviceAccount(m.Spec.Job), time.Now()); err != nil {
-		return false, err
-	}
-	job := r.buildJob(jobSpec{owner: m, kind: kindModel, name: name, plan: encoded, secrets: secrets, settings: m.Spec.Job, trigger: trigger,
-		annots: map[string]string{annotationGeneration: strconv.FormatInt(m.Generation, 10)}})
-	if err := ctrl.SetControllerReference(m, job, r.Scheme); err != nil {
-		return false, fmt.Errorf("owner reference: %w", err)
-	}
-	if err := r.Create(ctx, job); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("create Job %s: %w", name, err)
-	}
-	r.Recorder.Eventf(m, job, corev1.EventTypeNormal, ReasonJobCreated, "Analyze", "created analysis Job %s (%s)", name, trigger)
-	// A spec change makes a running analysis of the old spec pointless.
-	if trigger == "generation" {
-		for i := range jobs {
-			if !isFinished(&jobs[i]) {
-				_ = r.Delete(ctx, &jobs[i], client.PropagationPolicy(metav1.DeletePropagationBackground))
+	default:
+		// References resolve again: clear what a missing one set.
+		if c := meta.FindStatusCondition(*conds, crmv1.ConditionReady); c != nil && missingRefReasons[crmv1.Reason(c.Reason)] {
+			if m.Status.ResultConfigMap != "" {
+				setCondition(conds, gen, crmv1.ConditionReady, metav1.ConditionTrue, crmv1.ReasonSucceeded, fmt.Sprintf("serving the result of generation %d while the current one runs", m.Status.ResultGeneration))
+			} else {
+				setCondition(conds, gen, crmv1.ConditionReady, metav1.ConditionFalse, crmv1.ReasonNoResultYet, "no analysis has finished yet")
 			}
 		}
-	}
-	return true, nil
-}
-
-// markRunNow records the handled run-now value in an annotation (a metadata
-// patch; it changes no generation).
-func (r *SegmentationModelReconciler) markRunNow(ctx context.Context, m *crmv1.SegmentationModel, v string) error {
-	patch := client.MergeFromWithOptions(m.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	if m.Annotations == nil {
-		m.Annotations = map[string]string{}
-	}
-	m.Annotations[crmv1.LastRunNowAnnotation] = v
-	status := m.Status.DeepCopy()
-	if err := r.Patch(ctx, m, patch); err != nil {
-		return fmt.Errorf("record %s: %w", crmv1.LastRunNowAnnotation, err)
-	}
-	m.Status = *status
-	return nil
-}
-
-// ownedJobs lists the Jobs the object controls, oldest first.
-func ownedJobs(ctx context.Context, c client.Client, owner client.Object) ([]batchv1.Job, error) {
-	var list batchv1.JobList
-	if err := c.List(ctx, &list, client.InNamespace(owner.GetNamespace()), client.MatchingFields{jobOwnerIndex: string(owner.GetUID())}); err != nil {
-		return nil, fmt.Errorf("list Jobs: %w", err)
-	}
-	out := list.Items
-	created := func(j *batchv1.Job) time.Time {
-		if t, err := time.Parse(time.RFC3339Nano, j.Annotations[annotationCreated]); err == nil {
-			return t
-		}
-		return j.CreationTimestamp.Time
-	}
-	sort.Slice(out, func(i, k int) bool {
-		a, b := created(&out[i]), created(&out[k])
-		if !a.Equal(b) {
-			return a.Before(b)
-		}
-		return out[i].Name < out[k].Name
-	})
-	return out, nil
-}
-
-// pruneJobs deletes finished Jobs beyond the newest keepOK successful and
-// keepFailed failed ones (with their pods).
-func pruneJobs(ctx context.Context, c client.Client, jobs []batchv1.Job, keepOK, keepFailed int) []string {
-	var ok, failed []*batchv1.Job
-	for i := range jobs {
-		switch st, _ := stateOf(&jobs[i]); st {
-		case jobSucceeded:
-			ok = append(ok, &jobs[i])
-		case jobFailed:
-			failed = append(failed, &jobs[i])
+		if c := meta.FindStatusCondition(*conds, crmv1.ConditionDegraded); c != nil && c.Status == metav1.ConditionTrue && setByMissingRef(c, m.Status.Retry) {
+			setCondition(conds, gen, crmv1.ConditionDegraded, metav1.ConditionFalse, crmv1.ReasonReferencesFound, "the objects the model references exist; its run can start")
 		}
 	}
-	var deleted []string
-	del := func(list []*batchv1.Job, keep int) {
-		for i := 0; i < len(list)-keep; i++ {
-			if err := c.Delete(ctx, list[i], client.PropagationPolicy(metav1.DeletePropagationBackground)); err == nil || apierrors.IsNotFound(err) {
-				deleted = append(deleted, list[i].Name)
-			}
-		}
+	retry := m.Status.Retry
+	if m.Spec.Suspend {
+		retry = nil // a suspended model retries nothing: not reconciling (Degraded still says what failed)
 	}
-	del(ok, keepOK)
-	del(failed, keepFailed)
-	return deleted
+	setKstatus(conds, gen, progress{Blocked: missing, Running: running, Retry: retry,
+		Pending: m.Status.LastRunGeneration < gen}, now)
+	m.Status.ObservedGeneration = gen
 }
 
-// writeStatus updates status only when it changed.
-func writeStatus(ctx context.Context, c client.Client, obj client.Object, orig, cur any) error {
-	if equality.Semantic.DeepEqual(orig, cur) {
-		return nil
+// modelState gathers what decideModelRun reads. The sources' readiness is
+// read from the cache, and only while a failed run waits for its retry.
+func (r *SegmentationModelReconciler) modelState(ctx context.Context, m *crmv1.SegmentationModel, latest *batchv1.Job, now time.Time) modelState {
+	s := modelState{Name: m.Name, Generation: m.Generation, LastRunGeneration: m.Status.LastRunGeneration, Suspend: m.Spec.Suspend,
+		RunNow: m.GetAnnotations()[crmv1.RunNowAnnotation], LastRunNow: m.GetAnnotations()[crmv1.LastRunNowAnnotation],
+		LastRunName: m.Status.LastRunName, Retry: m.Status.Retry, Now: now}
+	if m.Spec.RefreshInterval != nil {
+		s.Refresh = m.Spec.RefreshInterval.Duration
 	}
-	if err := c.Status().Update(ctx, obj); err != nil {
-		return fmt.Errorf("update status: %w", err)
+	if latest != nil {
+		created := latest.CreationTimestamp.Time
+		if t, err := time.Parse(time.RFC3339Nano, latest.Annotations[annotationCreated]); err == nil {
+			created = t
+		}
+		s.Latest = &latestJob{Name: latest.Name, Finished: isFinished(latest), Created: created}
 	}
-	return nil
+	if m.Status.LastRunTime != nil {
+		t := m.Status.LastRunTime.Time
+		s.LastSuccess = &t
+	}
+	if m.Status.Retry != nil {
+		s.SourcesReadySince = sourcesReadySince(ctx, r.Client, m.Namespace, m.Spec.Sources)
+	}
+	return s
+}
+
+// sourcesReadySince reads, per DataSource, when it last turned Ready (zero
+// when it is not Ready or not found).
+func sourcesReadySince(ctx context.Context, c client.Reader, ns string, refs []crmv1.SourceRef) []time.Time {
+	out := make([]time.Time, 0, len(refs))
+	for _, ref := range refs {
+		var ds crmv1.DataSource
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, &ds); err != nil {
+			out = append(out, time.Time{})
+			continue
+		}
+		if c := meta.FindStatusCondition(ds.Status.Conditions, crmv1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue {
+			out = append(out, c.LastTransitionTime.Time)
+		} else {
+			out = append(out, time.Time{})
+		}
+	}
+	return out
 }
 
 // SetupWithManager registers the reconciler.
@@ -505,8 +290,10 @@ func (r *SegmentationModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("segmentationmodel").
 		For(&crmv1.SegmentationModel{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&batchv1.Job{}).
+		// A source's spec change, and its Ready turning True or False: a
+		// failed run is retried as soon as its source recovers.
 		Watches(&crmv1.DataSource{}, handler.EnqueueRequestsFromMapFunc(mapBySource(mgr.GetClient(), &crmv1.SegmentationModelList{})),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, readyChanged()))).
 		Complete(r)
 }
 

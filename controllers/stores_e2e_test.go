@@ -13,7 +13,6 @@ import (
 
 	"github.com/crmlens/crmlens/analytics/engine"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
-	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/pgtest"
 )
 
@@ -63,11 +62,11 @@ func TestStoresPostgresDataSource(t *testing.T) {
 		pgSource(ns, "pg-nosecret", "pg-absent", pg, "orders"),
 		noKey, missingCol, noTable, defTLS, byQuery)
 
-	ok := h.dsCondition(ns, "pg-ok", controllers.ReasonConnected, 30*time.Second)
+	ok := h.dsCondition(ns, "pg-ok", string(crmv1.ReasonConnected), 30*time.Second)
 	if c := cond(ok.Status.Conditions, crmv1.ConditionReady); c.Status != metav1.ConditionTrue || ok.Status.LastProbeTime == nil || !strings.Contains(c.Message, "mapped columns") {
 		t.Errorf("pg-ok: %+v", ok.Status)
 	}
-	h.dsCondition(ns, "pg-query", controllers.ReasonConnected, 30*time.Second)
+	h.dsCondition(ns, "pg-query", string(crmv1.ReasonConnected), 30*time.Second)
 	for _, tc := range []struct {
 		name, reason string
 		says         []string // the message must name these, so a person knows what to fix
@@ -126,7 +125,7 @@ func TestStoresPostgresDataSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	reprobe()
-	h.dsCondition(ns, "pg-ok", controllers.ReasonConnected, 40*time.Second)
+	h.dsCondition(ns, "pg-ok", string(crmv1.ReasonConnected), 40*time.Second)
 
 	if l := h.leaks(ns, wrong, pg.Password); len(l) > 0 {
 		t.Errorf("a password is visible:\n%s", strings.Join(l, "\n"))
@@ -172,7 +171,7 @@ func TestStoresPostgresModel(t *testing.T) {
 		pgModel(ns, "rfm", "warehouse", "crm_results", asOf))
 
 	m := h.waitModelRun(ns, "rfm", "rfm-g1")
-	if c := cond(m.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, controllers.ReasonSucceeded) {
+	if c := cond(m.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, string(crmv1.ReasonSucceeded)) {
 		t.Fatalf("Ready = %+v; Degraded = %+v", c, cond(m.Status.Conditions, crmv1.ConditionDegraded))
 	}
 	compareFigures(t, m.Status, want)
@@ -220,7 +219,7 @@ func TestStoresPostgresModel(t *testing.T) {
 	clv.Spec.Output.Store = nil
 	h.create(clv)
 	cm := h.waitModelRun(ns, "clv", "clv-g1")
-	if c := cond(cm.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, controllers.ReasonSucceeded) {
+	if c := cond(cm.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, string(crmv1.ReasonSucceeded)) {
 		t.Fatalf("CLV Ready = %+v; Degraded = %+v", c, cond(cm.Status.Conditions, crmv1.ConditionDegraded))
 	}
 	compareFigures(t, cm.Status, expected(t, data, time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC), engine.CLV))
@@ -298,7 +297,7 @@ func TestStoresPostgresModel(t *testing.T) {
 	if err := h.c.Update(ctx, ds); err != nil {
 		t.Fatal(err)
 	}
-	h.dsCondition(ns, "warehouse", controllers.ReasonConnected, 30*time.Second)
+	h.dsCondition(ns, "warehouse", string(crmv1.ReasonConnected), 30*time.Second)
 	midRun := h.runNow(ns, "rfm", "mid-run")
 	h.eventually(30*time.Second, "the run's query is running", func() error {
 		// The statement text is cut at track_activity_query_size: match the client.

@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
-	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/s3test"
 )
 
@@ -112,7 +111,7 @@ func TestStoresObjectStoreModel(t *testing.T) {
 	noBucket.Spec.ObjectStore.Bucket = "archive"
 	h.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3-old"},
 		StringData: map[string]string{"AWS_ACCESS_KEY_ID": s3.AccessKey, "AWS_SECRET_ACCESS_KEY": "old-secret-key-123"}}, badKey, noBucket)
-	h.dsCondition(ns, "lake", controllers.ReasonConnected, 30*time.Second)
+	h.dsCondition(ns, "lake", string(crmv1.ReasonConnected), 30*time.Second)
 	for _, tc := range []struct{ name, reason, says string }{
 		{"lake-badkey", "AuthFailed", `"s3-old"`},
 		{"lake-nobucket", "NotFound", "archive"},
@@ -123,7 +122,7 @@ func TestStoresObjectStoreModel(t *testing.T) {
 		}
 	}
 	m = h.waitModelRun(ns, "rfm", "rfm-g1")
-	if c := cond(m.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, controllers.ReasonSucceeded) {
+	if c := cond(m.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, string(crmv1.ReasonSucceeded)) {
 		t.Fatalf("Ready = %+v; Degraded = %+v", c, cond(m.Status.Conditions, crmv1.ConditionDegraded))
 	}
 	compareFigures(t, m.Status, want)
@@ -241,8 +240,8 @@ func TestStoresHTTPSource(t *testing.T) {
 		httpSource("partner-404", "/exports/missing.csv", "api"),
 		httpSource("partner-401", "/exports/orders.csv", "api-old"), m)
 
-	ok := h.dsCondition(ns, "partner", controllers.ReasonConnected, 30*time.Second)
-	if c := cond(ok.Status.Conditions, crmv1.ConditionReady); c.Status != metav1.ConditionTrue || ok.Status.RowsSeen == 0 {
+	ok := h.dsCondition(ns, "partner", string(crmv1.ReasonConnected), 30*time.Second)
+	if c := cond(ok.Status.Conditions, crmv1.ConditionReady); c.Status != metav1.ConditionTrue || ok.Status.Probe == nil || ok.Status.Probe.SampledRows == 0 || len(ok.Status.Probe.ColumnsFound) == 0 {
 		t.Errorf("partner: %+v", ok.Status)
 	}
 	for _, tc := range []struct {
@@ -266,7 +265,7 @@ func TestStoresHTTPSource(t *testing.T) {
 
 	// The header reaches the Job through secretKeyRef, and the run reads the CSV.
 	m = h.waitModelRun(ns, "rfm", "rfm-g1")
-	if c := cond(m.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, controllers.ReasonSucceeded) {
+	if c := cond(m.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, string(crmv1.ReasonSucceeded)) {
 		t.Fatalf("Ready = %+v; Degraded = %+v", c, cond(m.Status.Conditions, crmv1.ConditionDegraded))
 	}
 	compareFigures(t, m.Status, want)

@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
-	"github.com/crmlens/crmlens/controllers"
 	"github.com/crmlens/crmlens/internal/pgtest"
 	"github.com/crmlens/crmlens/internal/s3test"
 )
@@ -95,9 +94,9 @@ func TestStoresPrivateCA(t *testing.T) {
 		name, reason string
 		says         []string // the message must name these
 	}{
-		{"warehouse", controllers.ReasonConnected, nil},
-		{"lake", controllers.ReasonConnected, nil},
-		{"partner", controllers.ReasonConnected, nil},
+		{"warehouse", string(crmv1.ReasonConnected), nil},
+		{"lake", string(crmv1.ReasonConnected), nil},
+		{"partner", string(crmv1.ReasonConnected), nil},
 		{"pg-noca", "TLSFailed", []string{"sslMode"}},
 		{"lake-noca", "TLSFailed", nil},
 		{"partner-noca", "TLSFailed", nil},
@@ -114,7 +113,7 @@ func TestStoresPrivateCA(t *testing.T) {
 	}
 
 	got := h.waitModelRun(ns, "rfm", "rfm-g1")
-	if c := cond(got.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, controllers.ReasonSucceeded) {
+	if c := cond(got.Status.Conditions, crmv1.ConditionReady); !condIs(c, metav1.ConditionTrue, string(crmv1.ReasonSucceeded)) {
 		t.Fatalf("Ready = %+v; Degraded = %+v", c, cond(got.Status.Conditions, crmv1.ConditionDegraded))
 	}
 	if n := pgCounts(t, pg, "SELECT run_id, count(*) FROM crm_results GROUP BY run_id")["rfm-g1"]; n != got.Status.Customers {
@@ -159,7 +158,7 @@ func TestStoresStatementTimeout(t *testing.T) {
 	m := pgModel(ns, "rfm", "slow", "", "2025-12-31")
 	m.Spec.Output.Store = nil
 	h.create(pgSecret(ns, "pg", pg.User, pg.Password), slow, m)
-	h.dsCondition(ns, "slow", controllers.ReasonConnected, 30*time.Second)
+	h.dsCondition(ns, "slow", string(crmv1.ReasonConnected), 30*time.Second)
 
 	var deg *metav1.Condition
 	h.eventually(90*time.Second, "failed run absorbed", func() error {

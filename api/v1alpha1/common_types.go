@@ -2,9 +2,11 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Well-known annotations, condition types and reasons shared by the reconcilers.
+// Well-known annotations shared by the reconcilers (condition types and
+// reasons are in conditions.go).
 const (
 	// RunNowAnnotation asks for an immediate run of a SegmentationModel or a
 	// ReportSchedule. Set it to any new value (a timestamp works well); the
@@ -15,22 +17,25 @@ const (
 
 	// LastRunNowAnnotation records the RunNowAnnotation value already acted on.
 	LastRunNowAnnotation = "crmlens.io/last-run-now"
-
-	// ConditionReady says whether the object is usable: a source is reachable,
-	// a model has a current result, a schedule is valid and scheduling.
-	ConditionReady = "Ready"
-	// ConditionProgressing is True while an analysis Job is running.
-	ConditionProgressing = "Progressing"
-	// ConditionDegraded is True when the last run failed or rejected rows beyond
-	// what the cleaning rules expect, while an older result may still be served.
-	ConditionDegraded = "Degraded"
-	// ConditionAlertFiring is True while at least one alert rule fires.
-	ConditionAlertFiring = "AlertFiring"
-
-	// ReasonNotImplemented is the honest Ready reason of a reconciler that does
-	// not yet act on the object.
-	ReasonNotImplemented = "NotImplemented"
 )
+
+// RetryStatus says how a failure is being retried: with exponential backoff
+// (doubling from 15 s, capped at 10 minutes, with up to 20% jitter), and at
+// once when a DataSource the failed run read turns Ready again.
+type RetryStatus struct {
+	// attempts counts the consecutive failures since the last success.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+	// nextRetryTime is when the next attempt starts at the latest.
+	// +optional
+	NextRetryTime *metav1.Time `json:"nextRetryTime,omitempty"`
+	// lastFailureTime is when the last attempt failed.
+	// +optional
+	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+	// lastFailureReason is the reason of the last failure.
+	// +optional
+	LastFailureReason string `json:"lastFailureReason,omitempty"`
+}
 
 // LocalObjectReference names an object in the same namespace.
 type LocalObjectReference struct {

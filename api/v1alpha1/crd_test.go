@@ -475,9 +475,9 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 	// Listing every resource of the category across namespaces (kubectl get
 	// crm -A) finds every sample, and the Table carries the printer columns.
 	wantColumns := map[string][]string{
-		"datasources":        {"Name", "Content", "Ready", "Reason", "Rows", "Age"},
-		"segmentationmodels": {"Name", "Method", "Ready", "Reason", "Customers", "Last Run", "Age"},
-		"reportschedules":    {"Name", "Schedule", "Suspend", "Ready", "Reason", "Alerts", "Next Run", "Last Success", "Age"},
+		"datasources":        {"Name", "Content", "Ready", "Reason", "Rows", "Last Read", "Age"},
+		"segmentationmodels": {"Name", "Method", "Ready", "Reason", "Degraded", "Customers", "Last Success", "Age"},
+		"reportschedules":    {"Name", "Schedule", "Suspend", "Ready", "Reason", "Degraded", "Alerts", "Next Run", "Last Success", "Age"},
 		"erasurerequests":    {"Name", "Complete", "Reason", "Customers", "Completed", "Age"},
 	}
 	total := 0
@@ -512,6 +512,9 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 	model.Status.Conditions = []metav1.Condition{{
 		Type: crmv1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Succeeded",
 		Message: "analysed", LastTransitionTime: metav1.Now(),
+	}, {
+		Type: crmv1.ConditionDegraded, Status: metav1.ConditionTrue, Reason: "SourceUnreachable",
+		Message: "the last run failed; the previous result is served", LastTransitionTime: metav1.Now(),
 	}}
 	if err := e.Client.Status().Update(ctx, model); err != nil {
 		t.Fatal(err)
@@ -521,7 +524,8 @@ func TestCategoryListingAndPrinterColumns(t *testing.T) {
 		t.Fatalf("want one row, got %d", len(table.Rows))
 	}
 	cells := fmt.Sprint(table.Rows[0].Cells)
-	if want := "[shop-rfm RFM True Succeeded 1234"; !strings.HasPrefix(cells, want) {
+	// A failed run with a served result shows in the DEGRADED column.
+	if want := "[shop-rfm RFM True Succeeded True 1234"; !strings.HasPrefix(cells, want) {
 		t.Errorf("printed row %s, want it to start with %s", cells, want)
 	}
 

@@ -576,17 +576,63 @@ type DataSourceStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// observedGeneration is the spec generation the status describes.
+	// observedGeneration is the spec generation the last probe checked.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// retry is set while the probe fails: a failed probe is repeated with
+	// backoff (at most every probeInterval) instead of waiting a full
+	// probeInterval, so models waiting for the source run soon after it
+	// recovers.
+	// +optional
+	Retry *RetryStatus `json:"retry,omitempty"`
+
+	// probe is what the last successful probe found.
+	// +optional
+	Probe *ProbeStatus `json:"probe,omitempty"`
+
+	// lastRead is what the last successful run that read this source read.
+	// +optional
+	LastRead *SourceRead `json:"lastRead,omitempty"`
 
 	// lastProbeTime is when the source was last checked.
 	// +optional
 	LastProbeTime *metav1.Time `json:"lastProbeTime,omitempty"`
+}
 
-	// rowsSeen is the number of rows the last probe or run read.
+// ProbeStatus is what a probe can know cheaply about a source.
+type ProbeStatus struct {
+	// sampledRows is how many rows the probe read (at most 100; none for
+	// PostgreSQL, whose probe checks the columns without reading rows).
 	// +optional
-	RowsSeen int64 `json:"rowsSeen,omitempty"`
+	SampledRows int64 `json:"sampledRows,omitempty"`
+	// columnsFound are the mapped schema columns the source has.
+	// +optional
+	// +listType=atomic
+	ColumnsFound []string `json:"columnsFound,omitempty"`
+	// oldestSampled is the earliest timestamp of the sampled rows.
+	// +optional
+	OldestSampled *metav1.Time `json:"oldestSampled,omitempty"`
+	// newestSampled is the latest timestamp of the sampled rows.
+	// +optional
+	NewestSampled *metav1.Time `json:"newestSampled,omitempty"`
+	// estimatedRows is PostgreSQL's planner estimate of the table's or
+	// query's rows (from EXPLAIN; no scan).
+	// +optional
+	EstimatedRows *int64 `json:"estimatedRows,omitempty"`
+}
+
+// SourceRead is what a run read from a source.
+type SourceRead struct {
+	// rows read by the run from this source (before cleaning).
+	// +optional
+	Rows int64 `json:"rows,omitempty"`
+	// time the run finished.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+	// run is the Job name of the run, as "Kind/namespace/name".
+	// +optional
+	Run string `json:"run,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -595,7 +641,8 @@ type DataSourceStatus struct {
 // +kubebuilder:printcolumn:name="Content",type=string,JSONPath=`.spec.content`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
-// +kubebuilder:printcolumn:name="Rows",type=integer,JSONPath=`.status.rowsSeen`
+// +kubebuilder:printcolumn:name="Rows",type=integer,JSONPath=`.status.lastRead.rows`
+// +kubebuilder:printcolumn:name="Last Read",type=date,JSONPath=`.status.lastRead.time`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // DataSource declares where customer transactions (or campaign contacts)

@@ -15,30 +15,30 @@ const (
 	ConditionFailed = "Failed"
 
 	// ErasureReasonErased: Complete, every store erased.
-	ErasureReasonErased = "Erased"
+	ErasureReasonErased Reason = "Erased"
 	// ErasureReasonInProgress: Complete is False while stores are erased.
-	ErasureReasonInProgress = "InProgress"
+	ErasureReasonInProgress Reason = "InProgress"
 	// ErasureReasonNoFailure: Failed is False.
-	ErasureReasonNoFailure = "NoFailure"
+	ErasureReasonNoFailure Reason = "NoFailure"
 	// ErasureReasonSecretNotFound: the customer IDs Secret does not exist.
-	ErasureReasonSecretNotFound = "SecretNotFound"
+	ErasureReasonSecretNotFound Reason = "SecretNotFound"
 	// ErasureReasonSecretKeyMissing: the Secret lacks the named key.
-	ErasureReasonSecretKeyMissing = "SecretKeyMissing"
+	ErasureReasonSecretKeyMissing Reason = "SecretKeyMissing"
 	// ErasureReasonNoCustomerIDs: the Secret key holds no ID.
-	ErasureReasonNoCustomerIDs = "NoCustomerIDs"
+	ErasureReasonNoCustomerIDs Reason = "NoCustomerIDs"
 	// ErasureReasonModelNotFound: a model named in spec.models.names does
 	// not exist.
-	ErasureReasonModelNotFound = "ModelNotFound"
+	ErasureReasonModelNotFound Reason = "ModelNotFound"
 	// ErasureReasonStoreUnreachable: a result store could not be reached or
 	// refused the deletion; the request is retried.
-	ErasureReasonStoreUnreachable = "StoreUnreachable"
+	ErasureReasonStoreUnreachable Reason = "StoreUnreachable"
 	// ErasureReasonSuppressionListFull: the namespace's suppression list
 	// cannot take more customers (a run reads it from one environment
 	// variable); nothing is erased.
-	ErasureReasonSuppressionListFull = "SuppressionListFull"
+	ErasureReasonSuppressionListFull Reason = "SuppressionListFull"
 	// ErasureReasonStoreConfigInvalid: a store's connection could not be
 	// rendered (a missing DataSource or Secret).
-	ErasureReasonStoreConfigInvalid = "StoreConfigInvalid"
+	ErasureReasonStoreConfigInvalid Reason = "StoreConfigInvalid"
 )
 
 // Store kinds reported in an ErasureRequest's status.erased.

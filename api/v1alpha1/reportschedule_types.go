@@ -580,9 +580,15 @@ type ReportScheduleStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// observedGeneration is the spec generation the status describes.
+	// observedGeneration is the spec generation the controller has
+	// processed (whether or not its runs can start; conditions say).
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// retry is set while the last run failed: attempts and the next retry
+	// (a retry is skipped when the next scheduled run comes first).
+	// +optional
+	Retry *RetryStatus `json:"retry,omitempty"`
 
 	// lastScheduleTime is when a run was last started.
 	// +optional
@@ -631,9 +637,10 @@ type ReportScheduleStatus struct {
 // +kubebuilder:printcolumn:name="Suspend",type=boolean,JSONPath=`.spec.suspend`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Degraded",type=string,JSONPath=`.status.conditions[?(@.type=="Degraded")].status`
 // +kubebuilder:printcolumn:name="Alerts",type=integer,JSONPath=`.status.firingAlerts`
 // +kubebuilder:printcolumn:name="Next Run",type=string,JSONPath=`.status.nextScheduleTime`
-// +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastSuccessfulTime`,priority=1
+// +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastSuccessfulTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // ReportSchedule declares which reports run when, and what raises an alarm.

@@ -570,9 +570,20 @@ type SegmentationModelStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// observedGeneration is the spec generation the status describes.
+	// observedGeneration is the spec generation the controller has
+	// processed, whether its run succeeded, failed, is running or cannot
+	// start (conditions say which). The generation of the served result is
+	// resultGeneration.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// resultGeneration is the spec generation of the result status serves.
+	// +optional
+	ResultGeneration int64 `json:"resultGeneration,omitempty"`
+
+	// retry is set while the last run failed: attempts and the next retry.
+	// +optional
+	Retry *RetryStatus `json:"retry,omitempty"`
 
 	// customers analysed in the last successful run.
 	// +optional
@@ -599,7 +610,7 @@ type SegmentationModelStatus struct {
 	// +listType=atomic
 	Migrations []SegmentMigration `json:"migrations,omitempty"`
 
-	// lastRunTime is when the last run finished.
+	// lastRunTime is when the last successful run finished.
 	// +optional
 	LastRunTime *metav1.Time `json:"lastRunTime,omitempty"`
 
@@ -607,12 +618,13 @@ type SegmentationModelStatus struct {
 	// +optional
 	LastRunName string `json:"lastRunName,omitempty"`
 
-	// lastRunGeneration is the spec generation the last run analysed; a newer
-	// generation triggers a run.
+	// lastRunGeneration is the spec generation of the last run started; a
+	// newer generation triggers a run.
 	// +optional
 	LastRunGeneration int64 `json:"lastRunGeneration,omitempty"`
 
-	// nextRunTime is when refreshInterval next runs the analysis.
+	// nextRunTime is when refreshInterval next runs the analysis (unset while
+	// suspended, or while a failed run waits for its retry).
 	// +optional
 	NextRunTime *metav1.Time `json:"nextRunTime,omitempty"`
 
@@ -632,8 +644,9 @@ type SegmentationModelStatus struct {
 // +kubebuilder:printcolumn:name="Method",type=string,JSONPath=`.spec.method.type`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Degraded",type=string,JSONPath=`.status.conditions[?(@.type=="Degraded")].status`
 // +kubebuilder:printcolumn:name="Customers",type=integer,JSONPath=`.status.customers`
-// +kubebuilder:printcolumn:name="Last Run",type=date,JSONPath=`.status.lastRunTime`
+// +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastRunTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // SegmentationModel declares which customers are segmented, by which method,

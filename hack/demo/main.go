@@ -286,7 +286,11 @@ func printTable(ctx context.Context, c client.Client, ns string) {
 	fmt.Fprintln(w, "NAME\tREADY\tREASON\tDETAIL\tAGE")
 	for _, o := range ds.Items {
 		s, r := condInfo(o.Status.Conditions)
-		fmt.Fprintf(w, "datasource/%s\t%s\t%s\trows probed: %d\t%s\n", o.Name, s, r, o.Status.RowsSeen, age(o.CreationTimestamp))
+		rows := int64(0)
+		if o.Status.LastRead != nil {
+			rows = o.Status.LastRead.Rows
+		}
+		fmt.Fprintf(w, "datasource/%s\t%s\t%s\trows read by the last run: %d\t%s\n", o.Name, s, r, rows, age(o.CreationTimestamp))
 	}
 	for _, o := range ms.Items {
 		s, r := condInfo(o.Status.Conditions)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,13 +21,11 @@ import (
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/controllers"
-	"github.com/crmlens/crmlens/internal/localexec"
 )
 
 // Options configure the manager. Bind them to flags with BindFlags; new
@@ -60,7 +57,8 @@ type Options struct {
 	// RunnerServiceAccount is the Jobs' ServiceAccount unless spec.job names one.
 	RunnerServiceAccount string
 	// LocalExec runs Jobs as local processes instead of leaving them to a
-	// cluster's kubelets: for development, tests and the demo only.
+	// cluster's kubelets: for development only, and only in a binary built
+	// with the localexec build tag (see localexec_on.go).
 	LocalExec bool
 	// LocalExecBinary is the crmlens binary local Jobs run; this executable when empty.
 	LocalExecBinary string
@@ -110,10 +108,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"image of the analysis Jobs (the operator's own image); $CRMLENS_IMAGE when unset")
 	fs.StringVar(&o.RunnerServiceAccount, "runner-service-account", o.RunnerServiceAccount,
 		"ServiceAccount of analysis Jobs unless spec.job.serviceAccountName is set")
-	fs.BoolVar(&o.LocalExec, "local-exec", o.LocalExec,
-		"DEVELOPMENT ONLY: run analysis Jobs as local processes and record their outcome in Job status (no kubelet needed)")
-	fs.StringVar(&o.LocalExecBinary, "local-exec-binary", o.LocalExecBinary,
-		"crmlens binary the local executor runs; this executable when empty")
+	bindLocalExecFlags(fs, o)
 	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
 		"client-side limit of API requests per second; 0 sets none and relies on the API server's priority and fairness")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
@@ -258,34 +253,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// setupLocalExec adds the development Job executor; its processes reach the
-// API server through a kubeconfig written from the manager's own config.
-func setupLocalExec(mgr ctrl.Manager, cfg *rest.Config, o Options) error {
-	dir, err := os.MkdirTemp("", "crmlens-localexec-")
-	if err != nil {
-		return fmt.Errorf("local executor: %w", err)
-	}
-	kc := filepath.Join(dir, "kubeconfig")
-	if err := localexec.WriteKubeconfig(cfg, kc); err != nil {
-		return fmt.Errorf("local executor: %w", err)
-	}
-	ex := &localexec.Executor{Binary: o.LocalExecBinary, Env: []string{"KUBECONFIG=" + kc}}
-	if err := ex.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("local executor: %w", err)
-	}
-	// The kubeconfig holds the manager's credentials: it goes when the
-	// manager stops, after the last local Job has exited.
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		<-ctx.Done()
-		ex.Wait()
-		return os.RemoveAll(dir)
-	})); err != nil {
-		return fmt.Errorf("local executor: %w", err)
-	}
-	ctrl.Log.WithName("setup").Info("DEVELOPMENT MODE: analysis Jobs run as local processes (--local-exec)")
-	return nil
 }
 
 // cacheOptions are the reconcilers' cache options, limited to namespaces

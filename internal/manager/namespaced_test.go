@@ -1,3 +1,5 @@
+//go:build localexec
+
 package manager
 
 import (

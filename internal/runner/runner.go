@@ -306,6 +306,12 @@ func (r *Runner) Run(ctx context.Context, p *runplan.Plan) error {
 		if sink != nil {
 			sink.abort()
 		}
+		// A row the store refused fails the run as the store's failure
+		// (StoreUnreachable, …), not the analysis's.
+		var we *storeWriteError
+		if errors.As(err, &we) {
+			return &Failure{Reason: "Store", Err: err}
+		}
 		return &Failure{Reason: "Analysis", Err: err}
 	}
 	for _, wn := range doc.Warnings {
@@ -675,13 +681,26 @@ func (t *tee) Write(row *result.Row) error {
 	if t.next == nil {
 		return nil
 	}
+	var err error
 	if t.pseudo != nil {
 		out := *row
 		out.Customer = t.pseudo.ID(row.Customer)
-		return t.next.w.Write(&out)
+		err = t.next.w.Write(&out)
+	} else {
+		err = t.next.w.Write(row)
 	}
-	return t.next.w.Write(row)
+	if err != nil {
+		return &storeWriteError{err: err}
+	}
+	return nil
 }
+
+// storeWriteError marks an error of the result store's writer, so a write
+// that fails mid-analysis is reported as the store's failure.
+type storeWriteError struct{ err error }
+
+func (e *storeWriteError) Error() string { return "result store: " + e.err.Error() }
+func (e *storeWriteError) Unwrap() error { return e.err }
 
 func joinNote(a, b string) string {
 	if a == "" {

@@ -200,6 +200,12 @@ func HTTPConfig(h *runplan.HTTP, creds Creds, opts input.Options, channel string
 type ProbeResult struct {
 	Rows     int64 // rows read (at most the probe's limit)
 	Rejected int64 // of those, rows that did not parse
+	// Oldest and Newest bound the timestamps of the rows that parsed
+	// (zero when none did).
+	Oldest, Newest time.Time
+	// EstimatedRows is PostgreSQL's planner estimate of the source's rows
+	// (-1 or 0 when unknown or not a PostgreSQL source).
+	EstimatedRows int64
 }
 
 // probeRows is how many rows a probe reads from file-like sources.
@@ -209,8 +215,16 @@ var errEnough = errors.New("enough rows")
 
 type probeHandler struct{ res *ProbeResult }
 
-func (h probeHandler) Record(*input.Record) error {
+func (h probeHandler) Record(r *input.Record) error {
 	h.res.Rows++
+	if !r.Time.IsZero() {
+		if h.res.Oldest.IsZero() || r.Time.Before(h.res.Oldest) {
+			h.res.Oldest = r.Time
+		}
+		if r.Time.After(h.res.Newest) {
+			h.res.Newest = r.Time
+		}
+	}
 	if h.res.Rows >= probeRows {
 		return errEnough
 	}
@@ -233,7 +247,8 @@ func Probe(ctx context.Context, s runplan.Source, creds Creds, cm ConfigMapReade
 	}
 	switch {
 	case s.Postgres != nil:
-		return res, postgres.Probe(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
+		res.EstimatedRows, err = postgres.ProbeEstimate(ctx, PostgresConfig(s.Postgres, creds, opts, s.Channel))
+		return res, err
 	case s.ObjectStore != nil:
 		return res, objectstore.Probe(ctx, ObjectStoreConfig(s.ObjectStore, creds, opts, s.Channel))
 	}

@@ -242,3 +242,19 @@ func TestHTTPSampleLayout(t *testing.T) {
 		t.Fatalf("sample layout %q: probe %+v, %v", s.TimeLayout, res, err)
 	}
 }
+
+// TestProbeReportsSampledTimeRange: the probe reports the time range of the
+// rows it sampled (here a ConfigMap source of three days).
+func TestProbeReportsSampledTimeRange(t *testing.T) {
+	data := csv + "c3,o3,2025-01-02,5.00\n"
+	s := runplan.Source{Name: "cm", ConfigMap: &runplan.ConfigMap{Name: "tx", Key: "csv"},
+		Columns: map[string]string{"customer": "customer_id", "order": "order_id", "time": "timestamp", "amount": "amount"}}
+	res, err := Probe(context.Background(), s, func(string) string { return "" }, cmReader(map[string]string{"tx/csv": data}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
+	if res.Rows != 3 || !res.Oldest.Equal(from) || !res.Newest.Equal(to) {
+		t.Errorf("rows %d, range %v – %v, want 3 rows from %v to %v", res.Rows, res.Oldest, res.Newest, from, to)
+	}
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -215,4 +216,40 @@ func Probe(ctx context.Context, cfg Config) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = cfg.describe(ctx, conn)
 	return err
+}
+
+// ProbeEstimate is Probe that also returns the planner's estimate of the
+// source's rows (EXPLAIN of the table or query: no scan, so it stays cheap
+// on a warehouse; as fresh as the table's statistics). The estimate is -1
+// when the plan cannot be read; the probe's verdict is the error.
+func ProbeEstimate(ctx context.Context, cfg Config) (int64, error) {
+	if err := cfg.Validate(); err != nil {
+		return -1, err
+	}
+	conn, err := cfg.connect(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := cfg.describe(ctx, conn); err != nil {
+		return -1, err
+	}
+	rel, err := cfg.relation()
+	if err != nil {
+		return -1, err
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	var raw []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT * FROM "+rel).Scan(&raw); err != nil {
+		// The source is readable; only the estimate is missing.
+		return -1, nil
+	}
+	if json.Unmarshal(raw, &plan) != nil || len(plan) == 0 {
+		return -1, nil
+	}
+	return int64(plan[0].Plan.Rows), nil
 }
