@@ -101,4 +101,3 @@ func (r *SegmentationModelReconciler) markRunNow(ctx context.Context, m *crmv1.S
 	m.Status = *status
 	return nil
 }
-
