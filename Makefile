@@ -6,7 +6,17 @@ SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN ?= go tool controller-gen
 # kube-apiserver and etcd for envtest, built from Go modules by hack/build-envtest.sh.
 ENVTEST_ASSETS ?= $(CURDIR)/bin
-IMG ?= ghcr.io/crmlens/crmlens:latest
+# One version everywhere: stamped into engine.Version (result documents,
+# `crmlens version`, the manager's start-up log, crmlens_build_info), the image
+# tag and the chart. `make release VERSION=x.y.z` sets it; otherwise it comes
+# from git (a tag, else 0.0.0-dev+<commit>).
+VERSION ?= $(shell v=$$(git describe --tags --exact-match 2>/dev/null) && echo $${v\#v} || echo 0.0.0-dev+$$(git rev-parse --short HEAD 2>/dev/null || echo unknown))
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/crmlens/crmlens/analytics/engine.Version=$(VERSION) -X github.com/crmlens/crmlens/internal/buildinfo.Revision=$(REVISION)
+IMAGE_REPO ?= ghcr.io/crmlens/crmlens
+# Image tags cannot hold '+': a dev build's tag uses '-' instead. Never :latest.
+IMG ?= $(IMAGE_REPO):$(subst +,-,$(VERSION))
+BIN ?= bin/crmlens
 # Packages controller-gen reads; kept narrow so unrelated work in progress
 # elsewhere cannot break code generation.
 GEN_PATHS := ./api/...;./controllers/...
@@ -93,13 +103,13 @@ bench-reconcile: ## Reconcile benchmark: 1,000 models + 1,000 schedules against 
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/crmlens.
-	go build -o bin/crmlens .
+build: ## Build bin/crmlens with VERSION and REVISION stamped in.
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 .PHONY: run
 run: ## Run the manager against the cluster in KUBECONFIG (installs the CRDs first).
 	kubectl apply --server-side -k config/crd
-	go run . manager --metrics-bind-address=:8080 --metrics-secure=false --health-probe-bind-address=:8081
+	go run -ldflags "$(LDFLAGS)" . manager --metrics-bind-address=:8080 --metrics-secure=false --health-probe-bind-address=:8081
 
 .PHONY: install
 install: ## Install the CRDs into the cluster in KUBECONFIG.
@@ -130,5 +140,17 @@ lint-dockerfile: ## Check the Dockerfile's shape and build the binary with its e
 	hack/lint-dockerfile.sh --build
 
 .PHONY: docker-build
-docker-build: ## Build the container image $(IMG).
-	docker build -t $(IMG) .
+docker-build: ## Build the container image $(IMG) with VERSION and REVISION stamped in.
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the container image $(IMG).
+	docker push $(IMG)
+
+##@ Release
+
+.PHONY: release
+release: ## make release VERSION=x.y.z: dist/install.yaml and the chart for that version, image tag x.y.z.
+	@[[ "$(origin VERSION)" == "command line" || "$(origin VERSION)" == "environment" ]] || { echo "usage: make release VERSION=x.y.z" >&2; exit 2; }
+	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "VERSION=$(VERSION) is not semver x.y.z[-pre]" >&2; exit 2; }
+	VERSION=$(VERSION) IMG=$(IMG) KUSTOMIZE="$(KUSTOMIZE)" hack/release.sh

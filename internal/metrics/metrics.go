@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/crmlens/crmlens/internal/buildinfo"
 )
 
 // Kinds used as the "kind" label.
@@ -75,7 +77,8 @@ var once sync.Once
 // more than once (tests start several managers in one process).
 func Register() {
 	once.Do(func() {
-		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady)
+		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady, BuildInfo)
+		setBuildInfo(buildinfo.Get())
 	})
 }
 

@@ -1,11 +1,14 @@
 package metrics
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/crmlens/crmlens/internal/buildinfo"
 )
 
 func TestRegisteredInControllerRuntimeRegistry(t *testing.T) {
@@ -59,5 +62,18 @@ func TestAlertsAndRuns(t *testing.T) {
 	Forget(KindSchedule, "ns", "weekly")
 	if n := testutil.CollectAndCount(AlertFiring) + testutil.CollectAndCount(Runs); n != 0 {
 		t.Errorf("%d series left", n)
+	}
+}
+
+func TestBuildInfoInControllerRuntimeRegistry(t *testing.T) {
+	Register()
+	i := buildinfo.Get()
+	want := fmt.Sprintf(`
+# HELP crmlens_build_info Always 1; labels name the version, source revision and Go version of the running manager.
+# TYPE crmlens_build_info gauge
+crmlens_build_info{goversion=%q,revision=%q,version=%q} 1
+`, i.GoVersion, i.Revision, i.Version)
+	if err := testutil.GatherAndCompare(crmetrics.Registry, strings.NewReader(want), "crmlens_build_info"); err != nil {
+		t.Error(err)
 	}
 }

@@ -260,6 +260,8 @@ func TestLintDockerfile(t *testing.T) {
 		{"full OS base", "gcr.io/distroless/static-debian12:nonroot", "debian:12", "distroless"},
 		{"single stage", "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/crmlens /crmlens", "", "multi-stage"},
 		{"shell entrypoint", `ENTRYPOINT ["/crmlens"]`, "ENTRYPOINT /crmlens", "exec form"},
+		{"version not stamped", "-X github.com/crmlens/crmlens/analytics/engine.Version=${VERSION} ", "", "engine.Version"},
+		{"revision not stamped", " -X github.com/crmlens/crmlens/internal/buildinfo.Revision=${REVISION}", "", "buildinfo.Revision"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
