@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 // publishModelGauges sets a model's segment, KPI and last-success gauges
 // from its status.
 func publishModelGauges(m *crmv1.SegmentationModel) {
+	publishStaleAfter(metrics.KindModel, m.Namespace, m.Name, modelInterval(m))
 	s := &m.Status
 	if s.ResultConfigMap == "" {
 		return // no good run yet: nothing to publish
@@ -44,6 +46,7 @@ func publishModelGauges(m *crmv1.SegmentationModel) {
 // gauges from its status: status.kpis, status.lastSuccessfulTime and
 // status.alerts (1) against the alert rules of the spec (0).
 func publishScheduleGauges(rs *crmv1.ReportSchedule) {
+	publishStaleAfter(metrics.KindSchedule, rs.Namespace, rs.Name, scheduleInterval(rs, time.Now()))
 	s := &rs.Status
 	if s.LastSuccessfulTime == nil {
 		return // no run evaluated yet: nothing to publish

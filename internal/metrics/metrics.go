@@ -77,7 +77,7 @@ var once sync.Once
 // more than once (tests start several managers in one process).
 func Register() {
 	once.Do(func() {
-		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady, BuildInfo)
+		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady, BuildInfo, StaleAfter)
 		setBuildInfo(buildinfo.Get())
 	})
 }
@@ -204,6 +204,7 @@ func Forget(kind, namespace, name string) {
 	}
 	ks := prometheus.Labels{"kind": kind, "namespace": namespace, "name": name}
 	KPI.DeletePartialMatch(ks)
+	StaleAfter.DeletePartialMatch(ks)
 	Runs.DeletePartialMatch(ks)
 	LastSuccess.DeletePartialMatch(ks)
 }
