@@ -209,7 +209,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		return ctrl.Result{}, err
 	}
-	publishScheduleGauges(&rs)
+	publishScheduleGauges(&rs, r.currencyOf(ctx, &rs))
 	if orig.ObservedGeneration != gen {
 		warnInsecureStore(r.Recorder, &rs, "spec.output.store", rs.Spec.Output.Store)
 	}

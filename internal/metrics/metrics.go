@@ -38,11 +38,6 @@ var (
 		Name: "crmlens_segment_revenue_share",
 		Help: "Share of revenue (0..1) per segment in the last successful run of a SegmentationModel.",
 	}, []string{"namespace", "name", "segment"})
-	// KPI holds the KPIs of a ReportSchedule's (or model's) last good run.
-	KPI = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "crmlens_kpi",
-		Help: "KPI values of the last successful run (e.g. churnRate, repurchaseRate, averageOrderValue).",
-	}, []string{"kind", "namespace", "name", "kpi"})
 	// RunDuration observes analysis Job durations by kind and outcome.
 	RunDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "crmlens_run_duration_seconds",
@@ -77,7 +72,7 @@ var once sync.Once
 // more than once (tests start several managers in one process).
 func Register() {
 	once.Do(func() {
-		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady, BuildInfo, StaleAfter)
+		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPICount, KPIRatio, KPIMoney, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady, BuildInfo, StaleAfter)
 		setBuildInfo(buildinfo.Get())
 	})
 }
@@ -131,7 +126,14 @@ func forgetPublished(kind, namespace, name string) {
 	case KindSchedule:
 		delete(published, "alert_firing"+res)
 	}
-	delete(published, "kpi\x00"+kind+res)
+	for id := range published {
+		for _, f := range []string{"kpi_count", "kpi_ratio", "kpi_money"} {
+			if id == f+"\x00"+kind+res || strings.HasPrefix(id, f+"\x00"+kind+res+"\x00") {
+				delete(published, id)
+			}
+		}
+	}
+	delete(moneyCurrency, kind+res)
 }
 
 // SetSegments replaces a model's segment series, dropping segments that no
@@ -145,11 +147,6 @@ func SetSegments(namespace, name string, segs []Segment) {
 	}
 	replace(SegmentCustomers, "segment_customers", []string{namespace, name}, customers)
 	replace(SegmentRevenueShare, "segment_revenue_share", []string{namespace, name}, shares)
-}
-
-// SetKPIs replaces a resource's KPI series.
-func SetKPIs(kind, namespace, name string, kpis map[string]float64) {
-	replace(KPI, "kpi", []string{kind, namespace, name}, kpis)
 }
 
 // ObserveRun records one finished run. finishedUnix is used only on success.
@@ -203,7 +200,9 @@ func Forget(kind, namespace, name string) {
 		return
 	}
 	ks := prometheus.Labels{"kind": kind, "namespace": namespace, "name": name}
-	KPI.DeletePartialMatch(ks)
+	KPICount.DeletePartialMatch(ks)
+	KPIRatio.DeletePartialMatch(ks)
+	KPIMoney.DeletePartialMatch(ks)
 	StaleAfter.DeletePartialMatch(ks)
 	Runs.DeletePartialMatch(ks)
 	LastSuccess.DeletePartialMatch(ks)

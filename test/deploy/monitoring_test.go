@@ -30,7 +30,7 @@ func exported(t *testing.T) map[string][]string {
 	fq := regexp.MustCompile(`fqName: "([a-z_:]+)"`)
 	vl := regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
 	collectors := map[prometheus.Collector]bool{
-		metrics.SegmentCustomers: false, metrics.SegmentRevenueShare: false, metrics.KPI: false,
+		metrics.SegmentCustomers: false, metrics.SegmentRevenueShare: false, metrics.KPICount: false, metrics.KPIRatio: false, metrics.KPIMoney: false,
 		metrics.RunDuration: true, metrics.Runs: false, metrics.LastSuccess: false,
 		metrics.AlertFiring: false, metrics.DataSourceReady: false,
 		metrics.BuildInfo: false, metrics.StaleAfter: false,
@@ -188,7 +188,7 @@ func TestPrometheusCheckCatchesUnknownMetrics(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{`crmlens_alert_fireing{namespace="a"} == 1`, "crmlens_alert_fireing is not exported"},
 		{`sum by (segment) (crmlens_runs_total)`, `groups by "segment"`},
-		{`crmlens_kpi{segment="x"}`, `crmlens_kpi has no label "segment"`},
+		{`crmlens_kpi_ratio{segment="x"}`, `crmlens_kpi_ratio has no label "segment"`},
 		{`max by (namespace, name, alert) (crmlens_alert_firing) == 1`, ""},
 	}
 	for _, tt := range tests {
