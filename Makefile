@@ -92,6 +92,10 @@ envtest: ## Build kube-apiserver and etcd into bin/ (first time: minutes; then c
 test: envtest lint-dockerfile ## Run every test, including the envtest suites against a real kube-apiserver.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 
+.PHONY: test-helm
+test-helm: ## Render charts/crmlens through the Helm SDK and compare it with config/default (own module: test/helm).
+	cd test/helm && go test ./...
+
 .PHONY: demo
 demo: ## Local control plane + manager with the local Job executor on config/samples; prints the results (Ctrl-C stops).
 	hack/demo.sh

@@ -1,6 +1,10 @@
 package deploy_test
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,5 +94,47 @@ func TestMakeRelease(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "value: ghcr.io/crmlens/crmlens:0.3.1") {
 		t.Error("CRMLENS_IMAGE (the Jobs' image) is not the release image")
+	}
+	// The chart archive: crmlens/Chart.yaml with version and appVersion 0.3.1
+	// (the image tag defaults to appVersion), crmlens/crds and templates.
+	files := chartArchive(t, filepath.Join(dist, "crmlens-0.3.1.tgz"))
+	chartYAML := files["crmlens/Chart.yaml"]
+	if !strings.Contains(chartYAML, "\nversion: 0.3.1\n") || !strings.Contains(chartYAML, "\nappVersion: \"0.3.1\"\n") {
+		t.Errorf("Chart.yaml in the archive:\n%s", chartYAML)
+	}
+	for _, f := range []string{"crmlens/values.yaml", "crmlens/templates/deployment.yaml", "crmlens/crds/datasources.analytics.crmlens.io.yaml"} {
+		if files[f] == "" {
+			t.Errorf("archive lacks %s", f)
+		}
+	}
+}
+
+// chartArchive reads a .tgz into path → content.
+func chartArchive(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	out := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h.Name] = string(b)
 	}
 }
