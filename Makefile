@@ -20,7 +20,7 @@ BIN ?= bin/crmlens
 # Packages controller-gen reads; kept narrow so unrelated work in progress
 # elsewhere cannot break code generation.
 GEN_PATHS := ./api/...;./controllers/...
-GENERATED := api config docs/api-reference.md
+GENERATED := api config docs/api-reference.md charts/crmlens
 
 .PHONY: all
 all: build
@@ -32,9 +32,10 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) from markers.
+manifests: ## Generate CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) from markers, and their copies in charts/crmlens.
 	$(CONTROLLER_GEN) crd rbac:roleName=manager-role paths="$(GEN_PATHS)" \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/chartsync # the chart's CRDs, RBAC, rules and dashboard follow config/
 
 .PHONY: generate
 generate: ## Generate DeepCopy methods (zz_generated.deepcopy.go).
