@@ -234,7 +234,7 @@ func TestChartReadmeDocumentsEveryValue(t *testing.T) {
 			walk(p, sub)
 		}
 	}
-	walk("", map[string]any(ch.Values))
+	walk("", ch.Values)
 	slices.Sort(leaves)
 	for _, l := range leaves {
 		if !strings.Contains(string(readme), "| `"+l+"` |") {
