@@ -52,6 +52,7 @@ func run() error {
 	ns := flag.String("namespace", "default", "namespace for the samples")
 	wait := flag.Duration("timeout", 5*time.Minute, "how long to wait for Ready")
 	exit := flag.Bool("exit", false, "stop after printing instead of running until interrupted")
+	assets := flag.String("assets", "", "directory with kube-apiserver and etcd (hack/envtest-assets.sh picks it); <root>/bin when empty")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 
@@ -63,7 +64,11 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := filepath.Abs(filepath.Join(*root, "bin"))
+	dir := *assets
+	if dir == "" {
+		dir = filepath.Join(*root, "bin")
+	}
+	bin, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
