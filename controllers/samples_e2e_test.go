@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -36,7 +37,7 @@ func TestSamplesReachReady(t *testing.T) {
 	h := newHarness(t)
 	ns := h.ns("e2e-samples")
 	var objs []client.Object
-	methods, reports := map[crmv1.MethodType]bool{}, map[crmv1.ReportType]bool{}
+	methods, reports, contents := map[crmv1.MethodType]bool{}, map[crmv1.ReportType]bool{}, map[crmv1.ContentType]bool{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -48,6 +49,8 @@ func TestSamplesReachReady(t *testing.T) {
 		}
 		var o client.Object
 		switch tm.Kind {
+		case "ConfigMap":
+			o = &corev1.ConfigMap{}
 		case "DataSource":
 			o = &crmv1.DataSource{}
 		case "SegmentationModel":
@@ -62,6 +65,8 @@ func TestSamplesReachReady(t *testing.T) {
 		}
 		o.SetNamespace(ns)
 		switch x := o.(type) {
+		case *crmv1.DataSource:
+			contents[x.Spec.Content] = true
 		case *crmv1.SegmentationModel:
 			methods[x.Spec.Method.Type] = true
 		case *crmv1.ReportSchedule:
@@ -83,8 +88,13 @@ func TestSamplesReachReady(t *testing.T) {
 			t.Errorf("no sample ReportSchedule with report %s", r)
 		}
 	}
-	// DataSources first, then models, then schedules: as kubectl apply -k orders them.
-	order := map[string]int{"DataSource": 0, "SegmentationModel": 1, "ReportSchedule": 2}
+	for _, c := range []crmv1.ContentType{crmv1.ContentTransactions, crmv1.ContentCustomers, crmv1.ContentCampaigns} {
+		if !contents[c] {
+			t.Errorf("no sample DataSource with content %s", c)
+		}
+	}
+	// Data first, then DataSources, models and schedules.
+	order := map[string]int{"ConfigMap": -1, "DataSource": 0, "SegmentationModel": 1, "ReportSchedule": 2}
 	sort.SliceStable(objs, func(i, j int) bool {
 		return order[objs[i].GetObjectKind().GroupVersionKind().Kind] < order[objs[j].GetObjectKind().GroupVersionKind().Kind]
 	})
@@ -95,6 +105,9 @@ func TestSamplesReachReady(t *testing.T) {
 	h.eventually(4*time.Minute, "every sample Ready after a successful run", func() error {
 		var notReady []string
 		for _, o := range objs {
+			if _, isData := o.(*corev1.ConfigMap); isData {
+				continue
+			}
 			key := client.ObjectKeyFromObject(o)
 			var conds []metav1.Condition
 			ran := true
@@ -132,4 +145,16 @@ func TestSamplesReachReady(t *testing.T) {
 		}
 		return nil
 	})
+	// The Campaigns sample feeds the weekly review's campaign KPIs.
+	for _, o := range objs {
+		if rs, ok := o.(*crmv1.ReportSchedule); ok {
+			var x crmv1.ReportSchedule
+			if err := h.c.Get(ctx, client.ObjectKeyFromObject(rs), &x); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := x.Status.KPIs["campaignResponseRate"]; !ok {
+				t.Errorf("ReportSchedule %s: no campaignResponseRate in status.kpis %v", x.Name, x.Status.KPIs)
+			}
+		}
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
@@ -128,7 +129,8 @@ func run() error {
 	stamp := time.Now().UTC().Format(time.RFC3339)
 	for _, o := range objs {
 		o.SetNamespace(*ns)
-		if _, ok := o.(*crmv1.DataSource); !ok {
+		switch o.(type) {
+		case *crmv1.SegmentationModel, *crmv1.ReportSchedule:
 			a := o.GetAnnotations()
 			if a == nil {
 				a = map[string]string{}
@@ -205,6 +207,8 @@ func loadSamples(dir string) ([]client.Object, error) {
 			kind, _ := raw["kind"].(string)
 			var obj client.Object
 			switch kind {
+			case "ConfigMap": // inline data of the Campaigns and Customers samples
+				obj = &corev1.ConfigMap{}
 			case "DataSource":
 				obj = &crmv1.DataSource{}
 			case "SegmentationModel":
@@ -224,9 +228,11 @@ func loadSamples(dir string) ([]client.Object, error) {
 			out = append(out, obj)
 		}
 	}
-	// DataSources first, then models, then schedules.
+	// Their data first, then DataSources, models and schedules.
 	rank := func(o client.Object) int {
 		switch o.(type) {
+		case *corev1.ConfigMap:
+			return -1
 		case *crmv1.DataSource:
 			return 0
 		case *crmv1.SegmentationModel:
