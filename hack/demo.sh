@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 assets=$(hack/envtest-assets.sh)
 echo "==> building bin/crmlens"
-go build -o bin/crmlens .
+make --no-print-directory build # version-stamped, as reports show it
 echo "==> building the demo driver"
 go build -o bin/crmlens-demo ./hack/demo
 

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"archive/tar"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -39,6 +40,23 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^crmlens 4\.5\.6-rc\.1 \(revision 0123abc, go1\.[0-9.]+\)\n$`).Match(out) {
 		t.Errorf("crmlens version printed %q", out)
+	}
+	// The same version names the engine in every result document (and so
+	// in the HTML report's "Engine:" line).
+	res, err := exec.Command(bin, "analyze", "--sample", "50", "-o", "json").Output()
+	if err != nil {
+		t.Fatalf("crmlens analyze: %v", err)
+	}
+	var doc struct {
+		Run struct {
+			Engine string `json:"engine"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal(res, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Run.Engine != "4.5.6-rc.1" {
+		t.Errorf("result document run.engine %q, want 4.5.6-rc.1", doc.Run.Engine)
 	}
 }
 
