@@ -94,8 +94,8 @@ test: envtest lint-dockerfile ## Run every test, including the envtest suites ag
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 
 .PHONY: test-helm
-test-helm: ## Render charts/crmlens through the Helm SDK and compare it with config/default (own module: test/helm).
-	cd test/helm && go test ./...
+test-helm: envtest ## Render charts/crmlens through the Helm SDK, compare it with config/default and install it into envtest (own module: test/helm).
+	cd test/helm && KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 
 .PHONY: demo
 demo: ## Local control plane + manager with the local Job executor on config/samples; prints the results (Ctrl-C stops).
