@@ -75,6 +75,10 @@ func TestJobPodHardenedByDefault(t *testing.T) {
 	if sl := pod.Volumes[0].EmptyDir.SizeLimit; sl == nil || sl.Cmp(resource.MustParse("1Gi")) != 0 {
 		t.Errorf("/tmp sizeLimit %v, want 1Gi", sl)
 	}
+	// config/runner's NetworkPolicy selects Job pods by this label.
+	if job.Spec.Template.Labels["app.kubernetes.io/managed-by"] != "crmlens" {
+		t.Errorf("Job pod labels %v lack app.kubernetes.io/managed-by=crmlens", job.Spec.Template.Labels)
+	}
 	sc := pod.SecurityContext
 	if sc.RunAsUser == nil || *sc.RunAsUser < 10000 || sc.RunAsGroup == nil || *sc.RunAsGroup < 10000 {
 		t.Errorf("runAsUser/runAsGroup %v/%v, want ≥ 10000", sc.RunAsUser, sc.RunAsGroup)

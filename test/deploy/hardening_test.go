@@ -71,3 +71,23 @@ func TestDefaultInstallHardened(t *testing.T) {
 		}
 	}
 }
+
+// config/runner denies all ingress to the analysis Job pods of its namespace,
+// selected by the label every Job pod carries (controllers' ownerLabels;
+// TestJobPodHardenedByDefault checks the pods have it).
+func TestRunnerDeniesIngress(t *testing.T) {
+	nps := byKind(render(t, "config/runner"), "NetworkPolicy")
+	if len(nps) != 1 {
+		t.Fatalf("%d NetworkPolicies in config/runner, want 1", len(nps))
+	}
+	var np networkingv1.NetworkPolicy
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(nps[0].Object, &np); err != nil {
+		t.Fatal(err)
+	}
+	if np.Spec.PodSelector.MatchLabels["app.kubernetes.io/managed-by"] != "crmlens" || len(np.Spec.PodSelector.MatchLabels) != 1 {
+		t.Errorf("selector %v, want app.kubernetes.io/managed-by=crmlens only", np.Spec.PodSelector.MatchLabels)
+	}
+	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) || len(np.Spec.Ingress) != 0 {
+		t.Errorf("policyTypes %v ingress %v, want Ingress with no rules (deny all)", np.Spec.PolicyTypes, np.Spec.Ingress)
+	}
+}
