@@ -6,11 +6,21 @@ SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN ?= go tool controller-gen
 # kube-apiserver and etcd for envtest, built from Go modules by hack/build-envtest.sh.
 ENVTEST_ASSETS ?= $(CURDIR)/bin
-IMG ?= ghcr.io/crmlens/crmlens:latest
+# One version everywhere: stamped into engine.Version (result documents,
+# `crmlens version`, the manager's start-up log, crmlens_build_info), the image
+# tag and the chart. `make release VERSION=x.y.z` sets it; otherwise it comes
+# from git (a tag, else 0.0.0-dev+<commit>).
+VERSION ?= $(shell v=$$(git describe --tags --exact-match 2>/dev/null) && echo $${v\#v} || echo 0.0.0-dev+$$(git rev-parse --short HEAD 2>/dev/null || echo unknown))
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/crmlens/crmlens/analytics/engine.Version=$(VERSION) -X github.com/crmlens/crmlens/internal/buildinfo.Revision=$(REVISION)
+IMAGE_REPO ?= ghcr.io/crmlens/crmlens
+# Image tags cannot hold '+': a dev build's tag uses '-' instead. Never :latest.
+IMG ?= $(IMAGE_REPO):$(subst +,-,$(VERSION))
+BIN ?= bin/crmlens
 # Packages controller-gen reads; kept narrow so unrelated work in progress
 # elsewhere cannot break code generation.
 GEN_PATHS := ./api/...;./controllers/...
-GENERATED := api config docs/api-reference.md
+GENERATED := api config docs/api-reference.md charts/crmlens
 
 .PHONY: all
 all: build
@@ -22,9 +32,10 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) from markers.
+manifests: ## Generate CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml) from markers, and their copies in charts/crmlens.
 	$(CONTROLLER_GEN) crd rbac:roleName=manager-role paths="$(GEN_PATHS)" \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/chartsync # the chart's CRDs, RBAC, rules and dashboard follow config/
 
 .PHONY: generate
 generate: ## Generate DeepCopy methods (zz_generated.deepcopy.go).
@@ -84,6 +95,10 @@ test: envtest lint-dockerfile ## Run every test, including the envtest suites ag
 	# The development-only local Job executor is compiled in with -tags localexec.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test -tags localexec ./internal/manager/
 
+.PHONY: test-helm
+test-helm: envtest ## Render charts/crmlens through the Helm SDK, compare it with config/default and install it into envtest (own module: test/helm).
+	cd test/helm && KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
+
 .PHONY: demo
 demo: ## Local control plane + manager with the local Job executor on config/samples; prints the results (Ctrl-C stops).
 	hack/demo.sh
@@ -95,13 +110,13 @@ bench-reconcile: ## Reconcile benchmark: 1,000 models + 1,000 schedules against 
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/crmlens.
-	go build -o bin/crmlens .
+build: ## Build bin/crmlens with VERSION and REVISION stamped in.
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 .PHONY: run
 run: ## Run the manager against the cluster in KUBECONFIG (installs the CRDs first).
 	kubectl apply --server-side -k config/crd
-	go run . manager --metrics-bind-address=:8080 --metrics-secure=false --health-probe-bind-address=:8081
+	go run -ldflags "$(LDFLAGS)" . manager --metrics-bind-address=:8080 --metrics-secure=false --health-probe-bind-address=:8081
 
 .PHONY: install
 install: ## Install the CRDs into the cluster in KUBECONFIG.
@@ -132,5 +147,17 @@ lint-dockerfile: ## Check the Dockerfile's shape and build the binary with its e
 	hack/lint-dockerfile.sh --build
 
 .PHONY: docker-build
-docker-build: ## Build the container image $(IMG).
-	docker build -t $(IMG) .
+docker-build: ## Build the container image $(IMG) with VERSION and REVISION stamped in.
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the container image $(IMG).
+	docker push $(IMG)
+
+##@ Release
+
+.PHONY: release
+release: ## make release VERSION=x.y.z: dist/install.yaml and the chart for that version, image tag x.y.z.
+	@[[ "$(origin VERSION)" == "command line" || "$(origin VERSION)" == "environment" ]] || { echo "usage: make release VERSION=x.y.z" >&2; exit 2; }
+	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "VERSION=$(VERSION) is not semver x.y.z[-pre]" >&2; exit 2; }
+	VERSION=$(VERSION) IMG=$(IMG) KUSTOMIZE="$(KUSTOMIZE)" hack/release.sh

@@ -6,6 +6,7 @@
 //	crmlens analyze [flags]     run the analytics engine on local files
 //	crmlens report [flags]      render a result document as a self-contained HTML page
 //	crmlens erase [flags] FILE  erase customers from result files (right to be forgotten)
+//	crmlens version [-o json]   print the version, source revision and Go version
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/crmlens/crmlens/internal/buildinfo"
 	"github.com/crmlens/crmlens/internal/cli"
 	"github.com/crmlens/crmlens/internal/manager"
 	"github.com/crmlens/crmlens/internal/runner"
@@ -25,7 +27,7 @@ func main() {
 
 	args := os.Args[1:]
 	role := "manager"
-	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report" || args[0] == "erase") {
+	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report" || args[0] == "erase" || args[0] == "version") {
 		role, args = args[0], args[1:]
 	}
 	var code int
@@ -36,6 +38,8 @@ func main() {
 		code = cli.Report(ctx, args, os.Stdout, os.Stderr)
 	case "erase":
 		code = cli.Erase(ctx, args, os.Stdout, os.Stderr)
+	case "version":
+		code = buildinfo.Main(args, os.Stdout, os.Stderr)
 	case "run":
 		code = runner.Main(ctx, args)
 	default:

@@ -61,7 +61,9 @@ func TestGaugesRestoredFromStatus(t *testing.T) {
 		{Name: "never", Metric: "churnRate", Operator: crmv1.OpLessThan, Threshold: "0"},
 	}
 	rs.Annotations = map[string]string{crmv1.RunNowAnnotation: "1"}
-	h.create(sampleSource(ns, "shop", 150), rfmModel(ns, "rfm", "shop"), rs)
+	src := sampleSource(ns, "shop", 150)
+	src.Spec.Currency = "EUR"
+	h.create(src, rfmModel(ns, "rfm", "shop"), rs)
 	m := h.waitModelRun(ns, "rfm", "rfm-g1")
 	h.eventually(90*time.Second, "alert fires", func() error {
 		if r := h.rs(ns, "weekly"); len(r.Status.Alerts) != 1 || len(r.Status.Active) != 0 {
@@ -72,7 +74,7 @@ func TestGaugesRestoredFromStatus(t *testing.T) {
 	stop()
 	got := h.rs(ns, "weekly")
 	jobsBefore := len(h.jobs(ns))
-	for _, v := range []*prometheus.GaugeVec{metrics.AlertFiring, metrics.KPI, metrics.SegmentCustomers, metrics.SegmentRevenueShare, metrics.LastSuccess, metrics.DataSourceReady} {
+	for _, v := range []*prometheus.GaugeVec{metrics.AlertFiring, metrics.KPICount, metrics.KPIRatio, metrics.KPIMoney, metrics.SegmentCustomers, metrics.SegmentRevenueShare, metrics.LastSuccess, metrics.DataSourceReady, metrics.StaleAfter} {
 		v.Reset()
 	}
 	if s := series(t, metrics.AlertFiring, ns); len(s) != 0 {
@@ -95,8 +97,23 @@ func TestGaugesRestoredFromStatus(t *testing.T) {
 	if v := testutil.ToFloat64(metrics.AlertFiring.WithLabelValues(ns, "weekly", "never")); v != 0 {
 		t.Errorf("crmlens_alert_firing{never} = %v", v)
 	}
-	if v, want := testutil.ToFloat64(metrics.KPI.WithLabelValues(metrics.KindSchedule, ns, "weekly", "churnRate")), got.Status.KPIs["churnRate"]; fmt.Sprint(v) != want {
-		t.Errorf("crmlens_kpi{churnRate} = %v, status says %s", v, want)
+	// One unit per metric: a ratio, a count, and money in the source's currency.
+	for _, k := range []struct {
+		vec    *prometheus.GaugeVec
+		labels []string
+		kpi    string
+	}{
+		{metrics.KPIRatio, []string{metrics.KindSchedule, ns, "weekly", "churnRate"}, "churnRate"},
+		{metrics.KPICount, []string{metrics.KindSchedule, ns, "weekly", "customers"}, "customers"},
+		{metrics.KPIMoney, []string{metrics.KindSchedule, ns, "weekly", "EUR", "revenue"}, "revenue"},
+	} {
+		if v, want := testutil.ToFloat64(k.vec.WithLabelValues(k.labels...)), got.Status.KPIs[k.kpi]; fmt.Sprint(v) != want {
+			t.Errorf("%s%v = %v, status says %q", k.kpi, k.labels, v, want)
+		}
+	}
+	// @yearly: stale after a year and a half.
+	if v := testutil.ToFloat64(metrics.StaleAfter.WithLabelValues(metrics.KindSchedule, ns, "weekly")); v < 365*86400*1.5 {
+		t.Errorf("stale after %v s for @yearly", v)
 	}
 	if v := testutil.ToFloat64(metrics.LastSuccess.WithLabelValues(metrics.KindSchedule, ns, "weekly")); v != float64(got.Status.LastSuccessfulTime.Unix()) {
 		t.Errorf("schedule last success = %v, status %v", v, got.Status.LastSuccessfulTime)
@@ -125,7 +142,7 @@ func TestGaugesRestoredFromStatus(t *testing.T) {
 		}
 	}
 	h.eventually(20*time.Second, "series of deleted objects removed", func() error {
-		for name, c := range map[string]prometheus.Collector{"alert": metrics.AlertFiring, "kpi": metrics.KPI, "segment": metrics.SegmentCustomers,
+		for name, c := range map[string]prometheus.Collector{"alert": metrics.AlertFiring, "kpiCount": metrics.KPICount, "kpiRatio": metrics.KPIRatio, "kpiMoney": metrics.KPIMoney, "staleAfter": metrics.StaleAfter, "segment": metrics.SegmentCustomers,
 			"lastSuccess": metrics.LastSuccess, "ready": metrics.DataSourceReady} {
 			if s := series(t, c, ns); len(s) != 0 {
 				return fmt.Errorf("%s series left: %v", name, s)

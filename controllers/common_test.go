@@ -101,7 +101,7 @@ func TestBuildJobAppliesJobSettings(t *testing.T) {
 				t.Errorf("serviceAccountName %q, want %q", pod.ServiceAccountName, tc.wantSA)
 			}
 			if tc.settings == nil {
-				if *job.Spec.ActiveDeadlineSeconds != 3600 || len(pod.Tolerations) != 0 || len(pod.Containers[0].Resources.Requests) != 0 || job.Spec.TTLSecondsAfterFinished != nil {
+				if *job.Spec.ActiveDeadlineSeconds != 3600 || len(pod.Tolerations) != 0 || job.Spec.TTLSecondsAfterFinished != nil {
 					t.Errorf("defaults: %+v", job.Spec)
 				}
 				return
@@ -112,7 +112,12 @@ func TestBuildJobAppliesJobSettings(t *testing.T) {
 			if !equality.Semantic.DeepEqual(pod.Tolerations, tol) {
 				t.Errorf("tolerations %+v", pod.Tolerations)
 			}
-			if !equality.Semantic.DeepEqual(pod.Containers[0].Resources, res) {
+			// The user's keys kept; the ones left unset defaulted (jobresources_test.go).
+			want := corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("512Mi"), corev1.ResourceEphemeralStorage: resource.MustParse("64Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("1Gi"), corev1.ResourceEphemeralStorage: resource.MustParse("1Gi")},
+			}
+			if !equality.Semantic.DeepEqual(pod.Containers[0].Resources, want) {
 				t.Errorf("resources %+v", pod.Containers[0].Resources)
 			}
 		})

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 // publishModelGauges sets a model's segment, KPI and last-success gauges
 // from its status.
 func publishModelGauges(m *crmv1.SegmentationModel) {
+	publishStaleAfter(metrics.KindModel, m.Namespace, m.Name, modelInterval(m))
 	s := &m.Status
 	if s.ResultConfigMap == "" {
 		return // no good run yet: nothing to publish
@@ -33,22 +35,23 @@ func publishModelGauges(m *crmv1.SegmentationModel) {
 	metrics.SetSegments(m.Namespace, m.Name, segs)
 	// A model run's metrics are exactly its input counts (runner.Metrics
 	// without report sections), which status keeps.
-	metrics.SetKPIs(metrics.KindModel, m.Namespace, m.Name, map[string]float64{
+	metrics.SetKPIs(metrics.KindModel, m.Namespace, m.Name, "", map[string]float64{
 		"customers": float64(s.Customers), "transactions": float64(s.Transactions)})
 	if s.LastRunTime != nil {
 		metrics.SetLastSuccess(metrics.KindModel, m.Namespace, m.Name, float64(s.LastRunTime.Unix()))
 	}
 }
 
-// publishScheduleGauges sets a schedule's KPI, last-success and alert
-// gauges from its status: status.kpis, status.lastSuccessfulTime and
+// publishScheduleGauges sets a schedule's KPI (money in currency),
+// last-success and alert gauges from its status: status.kpis, status.lastSuccessfulTime and
 // status.alerts (1) against the alert rules of the spec (0).
-func publishScheduleGauges(rs *crmv1.ReportSchedule) {
+func publishScheduleGauges(rs *crmv1.ReportSchedule, currency string) {
+	publishStaleAfter(metrics.KindSchedule, rs.Namespace, rs.Name, scheduleInterval(rs, time.Now()))
 	s := &rs.Status
 	if s.LastSuccessfulTime == nil {
 		return // no run evaluated yet: nothing to publish
 	}
-	metrics.SetKPIs(metrics.KindSchedule, rs.Namespace, rs.Name, parseKPIs(s.KPIs))
+	metrics.SetKPIs(metrics.KindSchedule, rs.Namespace, rs.Name, currency, parseKPIs(s.KPIs))
 	metrics.SetLastSuccess(metrics.KindSchedule, rs.Namespace, rs.Name, float64(s.LastSuccessfulTime.Unix()))
 	firing := map[string]bool{}
 	rules, drops := alertRules(rs)

@@ -118,9 +118,7 @@ func (c Config) buildJob(s jobSpec) *batchv1.Job {
 		VolumeMounts:             []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}},
 		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 	}
-	if set.Resources != nil {
-		container.Resources = *set.Resources
-	}
+	container.Resources = jobResources(set.Resources)
 	uid := int64(65532)
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.owner.GetNamespace(), Name: s.name, Labels: labels, Annotations: annots},
@@ -142,7 +140,10 @@ func (c Config) buildJob(s jobSpec) *batchv1.Job {
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
 					Containers: []corev1.Container{container},
-					Volumes:    []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+					Volumes: []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{
+						// Bounded by the container's ephemeral-storage limit too.
+						SizeLimit: ptrQuantity(container.Resources.Limits[corev1.ResourceEphemeralStorage]),
+					}}}},
 				},
 			},
 		},

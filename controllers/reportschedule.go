@@ -207,7 +207,7 @@ func (r *ReportScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := writeStatus(ctx, r.Client, &rs, orig, &rs.Status); err != nil {
 		return requeueOnConflict(err)
 	}
-	publishScheduleGauges(&rs)
+	publishScheduleGauges(&rs, r.currencyOf(ctx, &rs))
 	if orig.ObservedGeneration != gen {
 		warnInsecureStore(r.Recorder, &rs, "spec.output.store", rs.Spec.Output.Store)
 	}

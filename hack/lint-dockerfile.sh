@@ -51,6 +51,11 @@ grep -qiE '^(ENV|ARG) +[A-Z_]*(PASSWORD|TOKEN|SECRET|KEY)[A-Z_]*=' <<<"$joined" 
 buildcmd=$(grep -oE 'CGO_ENABLED=0 .*go build [^&;]*' <<<"$joined" | head -1 || true)
 [[ -n $buildcmd ]] || problem "no 'CGO_ENABLED=0 … go build' in the Dockerfile: the binary must be static"
 [[ $buildcmd == *-trimpath* ]] || problem "go build must use -trimpath (reproducible, no local paths)"
+[[ $buildcmd == *'-X github.com/crmlens/crmlens/analytics/engine.Version=${VERSION}'* ]] ||
+  problem "go build must stamp engine.Version from ARG VERSION (-ldflags -X)"
+[[ $buildcmd == *'-X github.com/crmlens/crmlens/internal/buildinfo.Revision=${REVISION}'* ]] ||
+  problem "go build must stamp buildinfo.Revision from ARG REVISION (-ldflags -X)"
+grep -qE '^ARG VERSION' <<<"$joined" || problem "no ARG VERSION"
 
 ((fail == 0)) || exit 1
 echo "lint-dockerfile: $dockerfile: shape OK (multi-stage, static build, distroless nonroot, USER $user)"
@@ -63,6 +68,9 @@ trap 'rm -rf "$out"' EXIT
 cmd=${buildcmd//\$TARGETOS/linux}
 cmd=${cmd//\$TARGETARCH/$(go env GOARCH)}
 cmd=${cmd//\/out\/crmlens/$out/crmlens}
+want_version=0.0.0-lint
+cmd=${cmd//\$\{VERSION\}/$want_version}
+cmd=${cmd//\$\{REVISION\}/lintrev}
 echo "lint-dockerfile: building with the Dockerfile's flags: $cmd"
 # eval: the command keeps the Dockerfile's shell quoting (-ldflags="-s -w").
 eval "$cmd"
@@ -79,5 +87,7 @@ if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
   setpriv --reuid=65532 --regid=65532 --clear-groups "$out/crmlens" report -h >/dev/null ||
     problem "binary does not run as UID 65532"
 fi
+got=$("$out/crmlens" version)
+[[ $got == "crmlens $want_version (revision lintrev, "* ]] || problem "built binary's version is '$got', want $want_version stamped"
 ((fail == 0)) || exit 1
 echo "lint-dockerfile: static binary built with the Dockerfile's flags ($(du -h "$out/crmlens" | cut -f1))"

@@ -24,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
@@ -52,6 +53,7 @@ func run() error {
 	ns := flag.String("namespace", "default", "namespace for the samples")
 	wait := flag.Duration("timeout", 5*time.Minute, "how long to wait for Ready")
 	exit := flag.Bool("exit", false, "stop after printing instead of running until interrupted")
+	assets := flag.String("assets", "", "directory with kube-apiserver and etcd (hack/envtest-assets.sh picks it); <root>/bin when empty")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 
@@ -63,7 +65,11 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := filepath.Abs(filepath.Join(*root, "bin"))
+	dir := *assets
+	if dir == "" {
+		dir = filepath.Join(*root, "bin")
+	}
+	bin, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
@@ -123,7 +129,8 @@ func run() error {
 	stamp := time.Now().UTC().Format(time.RFC3339)
 	for _, o := range objs {
 		o.SetNamespace(*ns)
-		if _, ok := o.(*crmv1.DataSource); !ok {
+		switch o.(type) {
+		case *crmv1.SegmentationModel, *crmv1.ReportSchedule:
 			a := o.GetAnnotations()
 			if a == nil {
 				a = map[string]string{}
@@ -200,6 +207,8 @@ func loadSamples(dir string) ([]client.Object, error) {
 			kind, _ := raw["kind"].(string)
 			var obj client.Object
 			switch kind {
+			case "ConfigMap": // inline data of the Campaigns and Customers samples
+				obj = &corev1.ConfigMap{}
 			case "DataSource":
 				obj = &crmv1.DataSource{}
 			case "SegmentationModel":
@@ -219,9 +228,11 @@ func loadSamples(dir string) ([]client.Object, error) {
 			out = append(out, obj)
 		}
 	}
-	// DataSources first, then models, then schedules.
+	// Their data first, then DataSources, models and schedules.
 	rank := func(o client.Object) int {
 		switch o.(type) {
+		case *corev1.ConfigMap:
+			return -1
 		case *crmv1.DataSource:
 			return 0
 		case *crmv1.SegmentationModel:

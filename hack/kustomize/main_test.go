@@ -7,10 +7,10 @@ import (
 
 func TestRenderSetsImageEverywhere(t *testing.T) {
 	tests := []struct{ image, want string }{
-		{"", "ghcr.io/crmlens/crmlens:latest"},
+		{"", "ghcr.io/crmlens/crmlens:0.0.0-dev"},
 		{"reg.example/crm:v1.2", "reg.example/crm:v1.2"},
 		{"reg.example:5000/team/crm:v1", "reg.example:5000/team/crm:v1"},
-		{"reg.example:5000/crm", "reg.example:5000/crm:latest"}, // kustomize keeps the tag
+		{"reg.example:5000/crm", "reg.example:5000/crm:0.0.0-dev"}, // kustomize keeps the tag
 		{"reg.example/crm@sha256:" + strings.Repeat("ab", 32), "reg.example/crm@sha256:" + strings.Repeat("ab", 32)},
 	}
 	for _, tt := range tests {

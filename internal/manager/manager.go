@@ -26,6 +26,7 @@ import (
 
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/controllers"
+	"github.com/crmlens/crmlens/internal/buildinfo"
 )
 
 // Options configure the manager. Bind them to flags with BindFlags; new
@@ -236,6 +237,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo), zap.WriteTo(stderr)))
 	log := ctrl.Log.WithName("setup")
+	bi := buildinfo.Get()
+	// First line of every start, before anything can fail: which build runs.
+	log.Info("crmlens manager", "version", bi.Version, "revision", bi.Revision, "goVersion", bi.GoVersion)
 
 	cfg, err := restConfig(o.Kubeconfig, o.KubeAPIQPS, o.KubeAPIBurst)
 	if err != nil {
@@ -247,7 +251,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		log.Error(err, "cannot set up the manager")
 		return 1
 	}
-	log.Info("starting manager", "metrics", o.MetricsAddr, "secureMetrics", o.SecureMetrics, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
+	log.Info("starting manager", "version", bi.Version, "metrics", o.MetricsAddr, "secureMetrics", o.SecureMetrics, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "manager stopped with an error")
 		return 1

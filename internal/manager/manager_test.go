@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crmlens/crmlens/analytics/engine"
 	crmv1 "github.com/crmlens/crmlens/api/v1alpha1"
 	"github.com/crmlens/crmlens/internal/testenv"
 )
@@ -114,6 +115,24 @@ func TestRunExitCodes(t *testing.T) {
 		var stderr bytes.Buffer
 		if got := run(context.Background(), c.args, &stderr); got != c.code {
 			t.Errorf("run(%v) = %d, want %d; stderr:\n%s", c.args, got, c.code, stderr.String())
+		}
+	}
+}
+
+// The first log line of a start names the build, even when the start then
+// fails (here: no kubeconfig), so a crash-looping pod still says what it runs.
+func TestRunLogsVersionFirst(t *testing.T) {
+	old := engine.Version
+	engine.Version = "7.8.9"
+	defer func() { engine.Version = old }()
+	var stderr bytes.Buffer
+	if got := run(context.Background(), []string{"--kubeconfig=" + filepath.Join(t.TempDir(), "missing")}, &stderr); got != 1 {
+		t.Fatalf("exit %d, want 1", got)
+	}
+	first, _, _ := strings.Cut(stderr.String(), "\n")
+	for _, want := range []string{`"msg":"crmlens manager"`, `"version":"7.8.9"`, `"revision":`, `"goVersion":"go`} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first log line %s lacks %s", first, want)
 		}
 	}
 }

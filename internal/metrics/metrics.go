@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/crmlens/crmlens/internal/buildinfo"
 )
 
 // Kinds used as the "kind" label.
@@ -36,11 +38,6 @@ var (
 		Name: "crmlens_segment_revenue_share",
 		Help: "Share of revenue (0..1) per segment in the last successful run of a SegmentationModel.",
 	}, []string{"namespace", "name", "segment"})
-	// KPI holds the KPIs of a ReportSchedule's (or model's) last good run.
-	KPI = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "crmlens_kpi",
-		Help: "KPI values of the last successful run (e.g. churnRate, repurchaseRate, averageOrderValue).",
-	}, []string{"kind", "namespace", "name", "kpi"})
 	// RunDuration observes analysis Job durations by kind and outcome.
 	RunDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "crmlens_run_duration_seconds",
@@ -75,7 +72,8 @@ var once sync.Once
 // more than once (tests start several managers in one process).
 func Register() {
 	once.Do(func() {
-		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPI, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady)
+		crmetrics.Registry.MustRegister(SegmentCustomers, SegmentRevenueShare, KPICount, KPIRatio, KPIMoney, RunDuration, Runs, LastSuccess, AlertFiring, DataSourceReady, BuildInfo, StaleAfter)
+		setBuildInfo(buildinfo.Get())
 	})
 }
 
@@ -128,7 +126,14 @@ func forgetPublished(kind, namespace, name string) {
 	case KindSchedule:
 		delete(published, "alert_firing"+res)
 	}
-	delete(published, "kpi\x00"+kind+res)
+	for id := range published {
+		for _, f := range []string{"kpi_count", "kpi_ratio", "kpi_money"} {
+			if id == f+"\x00"+kind+res || strings.HasPrefix(id, f+"\x00"+kind+res+"\x00") {
+				delete(published, id)
+			}
+		}
+	}
+	delete(moneyCurrency, kind+res)
 }
 
 // SetSegments replaces a model's segment series, dropping segments that no
@@ -142,11 +147,6 @@ func SetSegments(namespace, name string, segs []Segment) {
 	}
 	replace(SegmentCustomers, "segment_customers", []string{namespace, name}, customers)
 	replace(SegmentRevenueShare, "segment_revenue_share", []string{namespace, name}, shares)
-}
-
-// SetKPIs replaces a resource's KPI series.
-func SetKPIs(kind, namespace, name string, kpis map[string]float64) {
-	replace(KPI, "kpi", []string{kind, namespace, name}, kpis)
 }
 
 // ObserveRun records one finished run. finishedUnix is used only on success.
@@ -200,7 +200,10 @@ func Forget(kind, namespace, name string) {
 		return
 	}
 	ks := prometheus.Labels{"kind": kind, "namespace": namespace, "name": name}
-	KPI.DeletePartialMatch(ks)
+	KPICount.DeletePartialMatch(ks)
+	KPIRatio.DeletePartialMatch(ks)
+	KPIMoney.DeletePartialMatch(ks)
+	StaleAfter.DeletePartialMatch(ks)
 	Runs.DeletePartialMatch(ks)
 	LastSuccess.DeletePartialMatch(ks)
 }

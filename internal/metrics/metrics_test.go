@@ -1,11 +1,15 @@
 package metrics
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/crmlens/crmlens/internal/buildinfo"
 )
 
 func TestRegisteredInControllerRuntimeRegistry(t *testing.T) {
@@ -59,5 +63,47 @@ func TestAlertsAndRuns(t *testing.T) {
 	Forget(KindSchedule, "ns", "weekly")
 	if n := testutil.CollectAndCount(AlertFiring) + testutil.CollectAndCount(Runs); n != 0 {
 		t.Errorf("%d series left", n)
+	}
+}
+
+func TestBuildInfoInControllerRuntimeRegistry(t *testing.T) {
+	Register()
+	i := buildinfo.Get()
+	want := fmt.Sprintf(`
+# HELP crmlens_build_info Always 1; labels name the version, source revision and Go version of the running manager.
+# TYPE crmlens_build_info gauge
+crmlens_build_info{goversion=%q,revision=%q,version=%q} 1
+`, i.GoVersion, i.Revision, i.Version)
+	if err := testutil.GatherAndCompare(crmetrics.Registry, strings.NewReader(want), "crmlens_build_info"); err != nil {
+		t.Error(err)
+	}
+}
+
+// One missed run plus grace: half an interval, at least an hour.
+func TestStaleAfter(t *testing.T) {
+	cases := []struct {
+		interval time.Duration
+		want     float64
+	}{
+		{time.Hour, 2 * 3600},            // 1h + max(30m, 1h)
+		{24 * time.Hour, 36 * 3600},      // 24h + 12h
+		{7 * 24 * time.Hour, 252 * 3600}, // weekly: 168h + 84h = 10.5 days
+		{72 * time.Hour, 108 * 3600},     // weekdays-only longest gap (Fri→Mon)
+		{10 * time.Minute, 10*60 + 3600}, // 10m + 1h
+	}
+	for _, c := range cases {
+		SetStaleAfter(KindSchedule, "ns", "s", c.interval)
+		if got := testutil.ToFloat64(StaleAfter.WithLabelValues(KindSchedule, "ns", "s")); got != c.want {
+			t.Errorf("interval %v: stale after %v s, want %v", c.interval, got, c.want)
+		}
+	}
+	SetStaleAfter(KindSchedule, "ns", "s", 0) // suspended
+	if n := testutil.CollectAndCount(StaleAfter); n != 0 {
+		t.Errorf("%d series after suspension, want 0", n)
+	}
+	SetStaleAfter(KindModel, "ns", "m", time.Hour)
+	Forget(KindModel, "ns", "m")
+	if n := testutil.CollectAndCount(StaleAfter); n != 0 {
+		t.Errorf("%d series after Forget, want 0", n)
 	}
 }

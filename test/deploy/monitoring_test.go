@@ -30,9 +30,10 @@ func exported(t *testing.T) map[string][]string {
 	fq := regexp.MustCompile(`fqName: "([a-z_:]+)"`)
 	vl := regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
 	collectors := map[prometheus.Collector]bool{
-		metrics.SegmentCustomers: false, metrics.SegmentRevenueShare: false, metrics.KPI: false,
+		metrics.SegmentCustomers: false, metrics.SegmentRevenueShare: false, metrics.KPICount: false, metrics.KPIRatio: false, metrics.KPIMoney: false,
 		metrics.RunDuration: true, metrics.Runs: false, metrics.LastSuccess: false,
 		metrics.AlertFiring: false, metrics.DataSourceReady: false,
+		metrics.BuildInfo: false, metrics.StaleAfter: false,
 	}
 	for c, histogram := range collectors {
 		ch := make(chan *prometheus.Desc, 4)
@@ -136,6 +137,14 @@ func TestPrometheusConfig(t *testing.T) {
 		p, _ := ports[0].(map[string]any)
 		svcPort, _ = p["name"].(string)
 	}
+	// authorization from the scraper's token Secret, not the deprecated bearerTokenFile.
+	if _, ok := ep["bearerTokenFile"]; ok {
+		t.Error("ServiceMonitor uses the deprecated bearerTokenFile")
+	}
+	authType, _, _ := unstructured.NestedString(ep, "authorization", "type")
+	secretName, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "name")
+	secretKey, _, _ := unstructured.NestedString(ep, "authorization", "credentials", "key")
+	checkScraper(t, objs, authType, secretName, secretKey)
 	if ep["port"] != svcPort || ep["scheme"] != "https" {
 		t.Errorf("ServiceMonitor scrapes port %v (%v), the metrics Service names %q (https)", ep["port"], ep["scheme"], svcPort)
 	}
@@ -145,6 +154,7 @@ func TestPrometheusConfig(t *testing.T) {
 		t.Fatalf("%d PrometheusRules, want 1", len(rules))
 	}
 	groups, _, _ := unstructured.NestedSlice(rules[0].Object, "spec", "groups")
+	anchors := docAnchors(t, repoPath(t, "docs", "operations.md"))
 	var alerts []string
 	for _, g := range groups {
 		rs, _, _ := unstructured.NestedSlice(g.(map[string]any), "rules")
@@ -154,6 +164,11 @@ func TestPrometheusConfig(t *testing.T) {
 			expr, _ := rule["expr"].(string)
 			alerts = append(alerts, name)
 			checkExpr(t, "rule "+name, expr, known)
+			runbook, _, _ := unstructured.NestedString(rule, "annotations", "runbook_url")
+			checkRunbook(t, name, runbook, anchors)
+			if name == "CrmlensResultsStale" && !strings.Contains(expr, "crmlens_results_stale_after_seconds") {
+				t.Errorf("CrmlensResultsStale ignores each object's own schedule: %s", expr)
+			}
 			sev, _, _ := unstructured.NestedString(rule, "labels", "severity")
 			sum, _, _ := unstructured.NestedString(rule, "annotations", "summary")
 			if sev == "" || sum == "" {
@@ -161,8 +176,10 @@ func TestPrometheusConfig(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Contains(alerts, "CrmlensReportAlertFiring") {
-		t.Errorf("no rule forwards crmlens_alert_firing (rules: %v)", alerts)
+	for _, want := range []string{"CrmlensReportAlertFiring", "CrmlensOperatorDown", "CrmlensResultsStale"} {
+		if !slices.Contains(alerts, want) {
+			t.Errorf("no %s rule (rules: %v)", want, alerts)
+		}
 	}
 }
 
@@ -171,7 +188,7 @@ func TestPrometheusCheckCatchesUnknownMetrics(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{`crmlens_alert_fireing{namespace="a"} == 1`, "crmlens_alert_fireing is not exported"},
 		{`sum by (segment) (crmlens_runs_total)`, `groups by "segment"`},
-		{`crmlens_kpi{segment="x"}`, `crmlens_kpi has no label "segment"`},
+		{`crmlens_kpi_ratio{segment="x"}`, `crmlens_kpi_ratio has no label "segment"`},
 		{`max by (namespace, name, alert) (crmlens_alert_firing) == 1`, ""},
 	}
 	for _, tt := range tests {
@@ -260,6 +277,8 @@ func TestLintDockerfile(t *testing.T) {
 		{"full OS base", "gcr.io/distroless/static-debian12:nonroot", "debian:12", "distroless"},
 		{"single stage", "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/crmlens /crmlens", "", "multi-stage"},
 		{"shell entrypoint", `ENTRYPOINT ["/crmlens"]`, "ENTRYPOINT /crmlens", "exec form"},
+		{"version not stamped", "-X github.com/crmlens/crmlens/analytics/engine.Version=${VERSION} ", "", "engine.Version"},
+		{"revision not stamped", " -X github.com/crmlens/crmlens/internal/buildinfo.Revision=${REVISION}", "", "buildinfo.Revision"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

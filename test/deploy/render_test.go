@@ -69,7 +69,7 @@ func TestKustomizationsRender(t *testing.T) {
 		{"config/default", map[string]int{"Namespace": 1, "CustomResourceDefinition": 4, "Deployment": 1, "Service": 1, "ServiceAccount": 1}},
 		{"config/crd", map[string]int{"CustomResourceDefinition": 4}},
 		{"config/rbac", map[string]int{"ServiceAccount": 1}},
-		{"config/prometheus", map[string]int{"ServiceMonitor": 1, "PrometheusRule": 1}},
+		{"config/prometheus", map[string]int{"ServiceMonitor": 1, "PrometheusRule": 1, "ServiceAccount": 1, "Secret": 1, "ClusterRoleBinding": 1}},
 		{"config/runner", map[string]int{"ServiceAccount": 1, "RoleBinding": 1}},
 		{"config/samples", nil},
 	}
