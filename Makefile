@@ -94,6 +94,8 @@ test: envtest lint-dockerfile ## Run every test, including the envtest suites ag
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 	# The development-only local Job executor is compiled in with -tags localexec.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test -tags localexec ./internal/manager/
+	# The Helm chart, rendered through the Helm SDK (its own module).
+	cd test/helm && KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) go test ./...
 
 .PHONY: test-helm
 test-helm: envtest ## Render charts/crmlens through the Helm SDK, compare it with config/default and install it into envtest (own module: test/helm).
