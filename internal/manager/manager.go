@@ -235,8 +235,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo), zap.WriteTo(stderr)))
-	log := ctrl.Log.WithName("setup")
+	logger := zap.New(zap.UseFlagOptions(&zo), zap.WriteTo(stderr))
+	ctrl.SetLogger(logger)
+	// This start's own logger, not ctrl.Log: controller-runtime's global
+	// logger is fulfilled once per process.
+	log := logger.WithName("setup")
 	bi := buildinfo.Get()
 	// First line of every start, before anything can fail: which build runs.
 	log.Info("crmlens manager", "version", bi.Version, "revision", bi.Revision, "goVersion", bi.GoVersion)
