@@ -9,8 +9,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/crmlens/crmlens/internal/cli"
@@ -30,7 +32,9 @@ func main() {
 	var code int
 	switch role {
 	case "analyze":
+		stopProfile := startProfile()
 		code = cli.Analyze(ctx, args, os.Stdout, os.Stderr)
+		stopProfile()
 	case "report":
 		code = cli.Report(ctx, args, os.Stdout, os.Stderr)
 	case "run":
@@ -39,4 +43,27 @@ func main() {
 		code = manager.Main(ctx, args)
 	}
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of `crmlens analyze` to the file named by
+// CRMLENS_CPUPROFILE, if set: how docs/benchmarks.md's profiles were taken.
+func startProfile() (stop func()) {
+	path := os.Getenv("CRMLENS_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crmlens: CPU profile:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "crmlens: CPU profile:", err)
+		}
+	}
 }
