@@ -17,6 +17,7 @@ import (
 
 	"github.com/crmlens/crmlens/internal/cli"
 	"github.com/crmlens/crmlens/internal/manager"
+	"github.com/crmlens/crmlens/internal/memlimit"
 	"github.com/crmlens/crmlens/internal/runner"
 )
 
@@ -28,6 +29,11 @@ func main() {
 	role := "manager"
 	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report") {
 		role, args = args[0], args[1:]
+	}
+	if role == "analyze" || role == "run" {
+		// Analyses hold large tables to the end of the read: collect more
+		// often near the container's limit than let the heap double.
+		memlimit.FromCgroup()
 	}
 	var code int
 	switch role {

@@ -137,6 +137,9 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 			m.add(p.Handler.(*partial), p.LineOffset, si == len(sources)-1 && pi == len(parts)-1)
 		}
 	}
+	// Every order is counted: the set (the largest table on files where
+	// each line is an order) can go before the result is allocated.
+	m.orders = orderSet{}
 	return m.finish(opts.Rules.AsOf, loc, opts.Rules.MergeSameDay, opts.History), nil
 }
 
