@@ -70,7 +70,7 @@ func (s *orderSet) add(key uint64, ci int32, day customer.Day) bool {
 // growFast is the size up to which the table quadruples instead of
 // doubling: fewer rehashes while it is small (they were half the cost of
 // counting distinct orders), at most 16 MB of slack.
-var growFast = 1 << 20 // a variable so tests can reach the sizing path on small files
+const growFast = 1 << 20
 
 // has reports whether key is in the set.
 func (s *orderSet) has(key uint64) bool {
@@ -89,29 +89,11 @@ func (s *orderSet) has(key uint64) bool {
 }
 
 func (s *orderSet) grow() {
-	n := max(4096, 2*len(s.slots))
-	if len(s.slots) < growFast {
-		n = max(4096, 4*len(s.slots))
-	}
-	s.resize(n)
-}
-
-// reserve grows the table at once to hold n keys at load ≤ 3/4, skipping
-// the doublings (and their copies, which hold old and new table at once)
-// that adding them one by one would take.
-func (s *orderSet) reserve(n int) {
-	size := max(4096, len(s.slots))
-	for n*4 > size*3 {
-		size *= 2
-	}
-	if size > len(s.slots) {
-		s.resize(size)
-	}
-}
-
-// resize rehashes into a table of n slots (a power of two).
-func (s *orderSet) resize(n int) {
 	old := s.slots
+	n := max(4096, 2*len(old))
+	if len(old) < growFast {
+		n = max(4096, 4*len(old))
+	}
 	s.slots = make([]orderSlot, n)
 	mask := uint64(len(s.slots) - 1)
 	for _, sl := range old {

@@ -57,13 +57,6 @@ type partial struct {
 	cis      []int32
 	sink     uint32 // keeps the touch loads from being optimised away
 
-	// rowHint is the reader's estimate of this part's rows (0: none); the
-	// order set is sized from it once (see sizeOrders).
-	rowHint     int64
-	hintedRows  int64 // rows when the set last came near full, 0: never
-	hintedN     int   // its keys then
-	hintedSlots int   // and its table size
-
 	tally    clean.Tally
 	netted   map[txn.RejectReason]int64
 	orderCol bool // a row came from a source mapping an order column
@@ -191,9 +184,6 @@ func (p *partial) flush() {
 		}
 	}
 	p.sink += sink
-	if p.rowHint > 0 && (p.orders.n+len(p.batch))*4 > len(p.orders.slots)*3 {
-		p.sizeOrders()
-	}
 	for i := range p.batch {
 		p.fold(cis[i], &p.batch[i])
 	}
@@ -350,28 +340,4 @@ func compactDays(h []customer.DayAmount) []customer.DayAmount {
 		out = slices.Grow(out, cap(out))
 	}
 	return out
-}
-
-// RowHint receives the reader's estimate of this part's rows.
-func (p *partial) RowHint(rows int64) { p.rowHint = rows }
-
-// sizeOrders runs when the order set is about to grow. Once it is large
-// (growFast), the set is sized for the rows still to come at the rate keys
-// arrived since the previous growth, instead of doubling step by step: on a
-// file where every line is an order, that skips two of the three largest
-// rehashes and the peak of old and new table held together. An estimate
-// that falls short only means the usual doubling afterwards; the table's
-// contents, and so every result, are the same whatever its size.
-func (p *partial) sizeOrders() {
-	rows, n, slots := p.rows, p.orders.n, len(p.orders.slots)
-	if slots == p.hintedSlots {
-		return // the same table, a batch later: the rate is measured between sizes
-	}
-	if slots >= growFast && p.hintedRows > 0 && rows > p.hintedRows && p.rowHint > rows {
-		rate := float64(n-p.hintedN) / float64(rows-p.hintedRows)
-		want := n + int(rate*float64(p.rowHint-rows)) + batchSize
-		p.orders.reserve(want)
-		p.rowHint = 0 // once: later growth doubles as usual
-	}
-	p.hintedRows, p.hintedN, p.hintedSlots = rows, n, slots
 }

@@ -101,12 +101,8 @@ func ReadParallel(ctx context.Context, src Source, n int, newHandler func() Hand
 	quoted := make([]bool, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	bytesPerRow := rowBytes(ra, bodyStart, size)
 	for k := range n {
 		parts[k].Handler = newHandler()
-		if h, ok := parts[k].Handler.(RowHinter); ok && bytesPerRow > 0 {
-			h.RowHint((bounds[k+1] - bounds[k]) / bytesPerRow)
-		}
 		wg.Go(func() {
 			c := newCSVReader(io.NewSectionReader(ra, bounds[k], bounds[k+1]-bounds[k]), delim, bufSize)
 			p := newRowParser(&src, hp.idx)
@@ -165,25 +161,4 @@ func rootCause(source string, errs []error) error {
 		}
 	}
 	return first
-}
-
-// RowHinter is an optional Handler interface: ReadParallel tells each part's
-// handler about how many rows its byte range holds before the first one, so
-// that structures growing with rows can be sized once instead of doubling.
-// The figure is an estimate (from the first MiB of the body), never a bound.
-type RowHinter interface {
-	RowHint(rows int64)
-}
-
-// rowBytes is the mean length of the rows in the first MiB after start (0
-// when no full row is there).
-func rowBytes(ra io.ReaderAt, start, size int64) int64 {
-	buf := make([]byte, min(1<<20, size-start))
-	m, _ := ra.ReadAt(buf, start)
-	buf = buf[:m]
-	rows := int64(bytes.Count(buf, []byte{'\n'}))
-	if rows == 0 {
-		return 0
-	}
-	return int64(bytes.LastIndexByte(buf, '\n')+1) / rows
 }
