@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/crmlens/crmlens/analytics/cohort"
@@ -24,59 +23,15 @@ var ErrAllReportsFailed = errors.New("every requested report failed")
 // computed does not take the others down: its reason goes to doc.Warnings
 // (Failed) and the run goes on. Cancellation still stops the run, and so does
 // the failure of every requested report.
-//
-// The reports that read the sources a second time (VIP, basket) run last
-// and, when both are asked for, at the same time: each pass reads the whole
-// input on one core, and one after the other they took longer than the
-// first pass and all other reports together (docs/benchmarks.md). Outcomes
-// are applied in the order the reports were asked for, so the document is
-// the same as a sequential run's.
 func runReports(ctx context.Context, cfg *Config, set *customer.Set, asOf time.Time, doc *result.Document) error {
 	reps := cfg.reports()
-	type outcome struct {
-		warnings []string
-		err      error
-	}
-	outs := make([]outcome, len(reps))
-	var second []int
-	for i, rep := range reps {
+	var failed []error
+	for _, rep := range reps {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if rep == VIP || rep == Basket {
-			second = append(second, i)
-			continue
-		}
-		outs[i].warnings, outs[i].err = runReport(ctx, cfg, set, asOf, doc, rep)
-	}
-	if len(second) > 1 {
-		// The passes share cfg; its Progress callback is serialised, as a
-		// sequential run would call it.
-		pc := *cfg
-		if cfg.Progress != nil {
-			var mu sync.Mutex
-			pc.Progress = func(e Event) {
-				mu.Lock()
-				defer mu.Unlock()
-				cfg.Progress(e)
-			}
-		}
-		var wg sync.WaitGroup
-		for _, i := range second {
-			wg.Go(func() { outs[i].warnings, outs[i].err = runReport(ctx, &pc, set, asOf, doc, reps[i]) })
-		}
-		wg.Wait()
-	} else {
-		for _, i := range second {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			outs[i].warnings, outs[i].err = runReport(ctx, cfg, set, asOf, doc, reps[i])
-		}
-	}
-	var failed []error
-	for i, rep := range reps {
-		if err := outs[i].err; err != nil {
+		warnings, err := runReport(ctx, cfg, set, asOf, doc, rep)
+		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
@@ -85,7 +40,7 @@ func runReports(ctx context.Context, cfg *Config, set *customer.Set, asOf time.T
 			failed = append(failed, fmt.Errorf("report %s: %w", rep, err))
 			continue
 		}
-		for _, w := range outs[i].warnings {
+		for _, w := range warnings {
 			doc.Warn(string(rep), w)
 		}
 	}
