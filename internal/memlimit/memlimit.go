@@ -7,7 +7,7 @@
 // could still be OOM-killed. A soft limit at a share of the cgroup's makes
 // the collector run more often near the limit instead (measured in
 // docs/benchmarks.md: the 1M-customer shop peaks at 432 MiB with a 300 MiB
-// limit against 650–770 MiB without).
+// limit against 650–820 MiB without).
 package memlimit
 
 import (
