@@ -11,13 +11,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/crmlens/crmlens/internal/buildinfo"
 	"github.com/crmlens/crmlens/internal/cli"
 	"github.com/crmlens/crmlens/internal/manager"
+	"github.com/crmlens/crmlens/internal/memlimit"
 	"github.com/crmlens/crmlens/internal/runner"
 )
 
@@ -30,10 +33,17 @@ func main() {
 	if len(args) > 0 && (args[0] == "manager" || args[0] == "analyze" || args[0] == "run" || args[0] == "report" || args[0] == "erase" || args[0] == "version") {
 		role, args = args[0], args[1:]
 	}
+	if role == "analyze" || role == "run" {
+		// Analyses hold large tables to the end of the read: collect more
+		// often near the container's limit than let the heap double.
+		memlimit.FromCgroup()
+	}
 	var code int
 	switch role {
 	case "analyze":
+		stopProfile := startProfile()
 		code = cli.Analyze(ctx, args, os.Stdout, os.Stderr)
+		stopProfile()
 	case "report":
 		code = cli.Report(ctx, args, os.Stdout, os.Stderr)
 	case "erase":
@@ -46,4 +56,27 @@ func main() {
 		code = manager.Main(ctx, args)
 	}
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of `crmlens analyze` to the file named by
+// CRMLENS_CPUPROFILE, if set: how docs/benchmarks.md's profiles were taken.
+func startProfile() (stop func()) {
+	path := os.Getenv("CRMLENS_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crmlens: CPU profile:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "crmlens: CPU profile:", err)
+		}
+	}
 }

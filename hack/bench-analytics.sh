@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench-analytics.sh — times `crmlens analyze --method rfm --report kpi` against
 # DuckDB (node client, 2 threads) and pandas on the same generated shop CSV,
-# and prints wall time, peak RSS, CPU use and the ratios.
+# and prints wall time, peak RSS, CPU use and the ratios, for two data shapes:
+# the generator's shop (hack/gen-sample: orders of 1–4 lines, RFC 3339 times)
+# and a plain order export (hack/gen-orders: every line its own order,
+# `YYYY-MM-DD HH:MM:SS` times, customers interleaved).
 #
 #   hack/bench-analytics.sh                 # 1M customers, ~10M lines
 #   CUSTOMERS=100000 hack/bench-analytics.sh  # quicker run
@@ -15,8 +18,9 @@
 # aggregate recency/frequency (distinct orders)/monetary per customer, score each
 # 1–5 by quintile, count customers and revenue per R-F-M cell, and compute the
 # KPI aggregates (customers, orders, revenue, AOV, repurchase rate, active and
-# churned share, recency quartiles). Targets from the issue: crmlens ≤ 0.8×
-# DuckDB's time and ≤ 0.2× pandas', peak RSS ≤ 1 GiB. Report what you measure.
+# churned share, recency quartiles). Targets (issue 15): crmlens ≤ 0.5×
+# DuckDB's wall time on both shapes, peak RSS ≤ 512 MiB at 1M customers.
+# Report what you measure.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +32,12 @@ THREADS=${THREADS:-2}
 # The generator version is part of the name so a changed generator never reuses a stale file.
 GEN_VERSION=2
 FILE=$BENCH_DIR/shop-v${GEN_VERSION}-c${CUSTOMERS}-l${LINES}-s${SEED}.csv
+# Second shape (hack/gen-orders): every line its own order, `YYYY-MM-DD HH:MM:SS`
+# times, lines in time order with customers interleaved at random.
+ORDERS_VERSION=1
+FILE2=$BENCH_DIR/orders-v${ORDERS_VERSION}-c${CUSTOMERS}-l${LINES}-s${SEED}.csv
+# SHAPES picks which shapes run: shop, orders or both (default).
+SHAPES=${SHAPES:-shop orders}
 PY=/usr/bin/python3
 mkdir -p "$BENCH_DIR"
 
@@ -50,13 +60,18 @@ if [ ! -s "$FILE" ]; then
 	go run ./hack/gen-sample -customers "$CUSTOMERS" -lines "$LINES" -seed "$SEED" -o "$FILE.tmp"
 	mv "$FILE.tmp" "$FILE"
 fi
+if [ ! -s "$FILE2" ]; then
+	echo "generating $FILE2" >&2
+	go run ./hack/gen-orders -customers "$CUSTOMERS" -lines "$LINES" -seed "$SEED" -o "$FILE2.tmp"
+	mv "$FILE2.tmp" "$FILE2"
+fi
 echo "building bin/crmlens" >&2
 go build -o bin/crmlens .
 
 # ---- DuckDB -------------------------------------------------------------------
 cat >"$DUCK/rfm.mjs" <<'EOF'
 import { DuckDBInstance } from '@duckdb/node-api';
-const [file, threads] = process.argv.slice(2);
+const [file, threads, columns] = process.argv.slice(2);
 const db = await DuckDBInstance.create(':memory:', { threads });
 const c = await db.connect();
 await c.run(`
@@ -64,9 +79,7 @@ CREATE TEMP TABLE scored AS
 WITH clean AS (
   SELECT customer_id, order_id, "timestamp" AS ts, amount
   FROM read_csv('${file}', header = true, ignore_errors = true,
-    columns = {'customer_id': 'VARCHAR', 'order_id': 'VARCHAR', 'timestamp': 'TIMESTAMP',
-               'amount': 'DECIMAL(18,4)', 'channel': 'VARCHAR', 'category': 'VARCHAR',
-               'product': 'VARCHAR', 'quantity': 'INTEGER', 'gift': 'INTEGER'})
+    columns = ${columns})
   WHERE customer_id IS NOT NULL AND ts IS NOT NULL AND amount >= 0
 ), cust AS (
   SELECT customer_id, max(ts) AS last_ts, count(DISTINCT order_id) AS frequency, sum(amount) AS monetary
@@ -93,7 +106,7 @@ import pandas as pd
 
 df = pd.read_csv(sys.argv[1], usecols=["customer_id", "order_id", "timestamp", "amount"],
                  dtype=str, on_bad_lines="skip")
-df["ts"] = pd.to_datetime(df["timestamp"], format="%Y-%m-%dT%H:%M:%SZ", errors="coerce")
+df["ts"] = pd.to_datetime(df["timestamp"], format=sys.argv[2], errors="coerce")
 df["amount"] = pd.to_numeric(df["amount"], errors="coerce")
 df = df.dropna(subset=["customer_id", "ts", "amount"])
 df = df[df["amount"] >= 0]
@@ -142,26 +155,47 @@ run() {
 	printf -v "CPUS_$name" '%s' "$cpus"
 }
 
-ROWS=$(($(wc -l <"$FILE") - 1))
-echo "file: $FILE ($(du -h "$FILE" | cut -f1), $ROWS rows, $CUSTOMERS customers generated)"
-echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-# Page cache warm-up so that no tool pays for the first read from disk.
-cat "$FILE" >/dev/null
-
-run crmlens bin/crmlens analyze --method rfm --report kpi -q -o json --refunds drop --drop-gifts=false --dedupe=false -f "$FILE"
-run duckdb node "$DUCK/rfm.mjs" "$FILE" "$THREADS"
-run pandas "$PY" "$BENCH_DIR/rfm.py" "$FILE"
-
-cat "$BENCH_DIR/duckdb.out" "$BENCH_DIR/pandas.out" 2>/dev/null || true
-# cpu_s (user + system) is the steadier figure on a shared machine; cpu% shows
-# how much of the cores a tool kept busy.
-printf '\n%-8s %10s %10s %12s %8s\n' tool wall_s cpu_s peak_rss_MiB cpu%
-for t in crmlens duckdb pandas; do
-	w=WALL_$t r=RSS_$t c=CPU_$t s=CPUS_$t
-	printf '%-8s %10s %10s %12s %8s\n' "$t" "${!w}" "${!s}" "${!r}" "${!c}"
-done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo
-echo "crmlens / duckdb wall: $(ratio "$WALL_crmlens" "$WALL_duckdb")   cpu: $(ratio "$CPUS_crmlens" "$CPUS_duckdb")   (target <= 0.80)"
-echo "crmlens / pandas wall: $(ratio "$WALL_crmlens" "$WALL_pandas")   cpu: $(ratio "$CPUS_crmlens" "$CPUS_pandas")   (target <= 0.20)"
-echo "crmlens peak RSS: ${RSS_crmlens} MiB   (target <= 1024)"
+
+# bench SHAPE FILE DUCKDB_COLUMNS PANDAS_TIME_FORMAT — runs the three tools on one file.
+bench() {
+	local shape=$1 file=$2 cols=$3 tsfmt=$4
+	local rows
+	rows=$(($(wc -l <"$file") - 1))
+	echo
+	echo "== shape $shape: $file ($(du -h "$file" | cut -f1), $rows rows, $CUSTOMERS customers generated)"
+	echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	# Page cache warm-up so that no tool pays for the first read from disk.
+	cat "$file" >/dev/null
+
+	run crmlens bin/crmlens analyze --method rfm --report kpi -q -o json --refunds drop --drop-gifts=false --dedupe=false -f "$file"
+	run duckdb node "$DUCK/rfm.mjs" "$file" "$THREADS" "$cols"
+	run pandas "$PY" "$BENCH_DIR/rfm.py" "$file" "$tsfmt"
+
+	cat "$BENCH_DIR/duckdb.out" "$BENCH_DIR/pandas.out" 2>/dev/null || true
+	# cpu_s (user + system) is the steadier figure on a shared machine; cpu% shows
+	# how much of the cores a tool kept busy.
+	printf '%-8s %10s %10s %12s %8s\n' tool wall_s cpu_s peak_rss_MiB cpu%
+	for t in crmlens duckdb pandas; do
+		w=WALL_$t r=RSS_$t c=CPU_$t s=CPUS_$t
+		printf '%-8s %10s %10s %12s %8s\n' "$t" "${!w}" "${!s}" "${!r}" "${!c}"
+	done
+	echo "[$shape] crmlens / duckdb wall: $(ratio "$WALL_crmlens" "$WALL_duckdb")   cpu: $(ratio "$CPUS_crmlens" "$CPUS_duckdb")   (target <= 0.50)"
+	echo "[$shape] crmlens / pandas wall: $(ratio "$WALL_crmlens" "$WALL_pandas")   cpu: $(ratio "$CPUS_crmlens" "$CPUS_pandas")"
+	echo "[$shape] crmlens peak RSS: ${RSS_crmlens} MiB   (target <= 512 at 1M customers)"
+}
+
+for shape in $SHAPES; do
+	case $shape in
+	shop)
+		bench shop "$FILE" "{'customer_id': 'VARCHAR', 'order_id': 'VARCHAR', 'timestamp': 'TIMESTAMP',
+               'amount': 'DECIMAL(18,4)', 'channel': 'VARCHAR', 'category': 'VARCHAR',
+               'product': 'VARCHAR', 'quantity': 'INTEGER', 'gift': 'INTEGER'}" '%Y-%m-%dT%H:%M:%SZ'
+		;;
+	orders)
+		bench orders "$FILE2" "{'customer_id': 'VARCHAR', 'order_id': 'VARCHAR', 'timestamp': 'TIMESTAMP',
+               'amount': 'DECIMAL(18,4)', 'channel': 'VARCHAR', 'category': 'VARCHAR'}" '%Y-%m-%d %H:%M:%S'
+		;;
+	*) echo "unknown shape $shape (want shop or orders)" >&2; exit 2 ;;
+	esac
+done

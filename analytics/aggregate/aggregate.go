@@ -137,6 +137,9 @@ func Build(ctx context.Context, sources []input.Source, opts Options) (*customer
 			m.add(p.Handler.(*partial), p.LineOffset, si == len(sources)-1 && pi == len(parts)-1)
 		}
 	}
+	// Every order is counted: the set (the largest table on files where
+	// each line is an order) can go before the result is allocated.
+	m.orders = orderSet{}
 	return m.finish(opts.Rules.AsOf, loc, opts.Rules.MergeSameDay, opts.History), nil
 }
 
@@ -171,15 +174,58 @@ type scanHandler struct {
 	cleaner *clean.Cleaner
 	fn      func(*txn.Transaction) error
 	t       txn.Transaction
+	// Strings of the previous line and of few-valued fields are reused:
+	// a fresh string per field per line was most of a second pass's
+	// allocations (docs/benchmarks.md). Values are identical either way.
+	customer, order string
+	small           map[string]string
 }
 
-// Record passes an accepted row to the callback.
+// Record passes an accepted row to the callback: the fields of
+// r.Transaction, with strings reused where the bytes match.
 func (h *scanHandler) Record(r *input.Record) error {
 	if reason, _ := h.cleaner.Check(r); reason != "" {
 		return nil
 	}
-	r.Transaction(&h.t)
+	if string(r.Customer) != h.customer {
+		h.customer = string(r.Customer)
+	}
+	if string(r.Order) != h.order {
+		h.order = string(r.Order)
+	}
+	h.t = txn.Transaction{
+		Customer: h.customer,
+		Order:    h.order,
+		Time:     r.Time,
+		Amount:   r.Amount,
+		Channel:  h.intern(r.Channel),
+		Category: h.intern(r.Category),
+		Product:  h.intern(r.Product),
+		Quantity: r.Quantity,
+		Gift:     r.Gift,
+	}
 	return h.fn(&h.t)
+}
+
+// maxInterned bounds the reused channel, category and product strings, so a
+// catalogue of millions of products costs no more than a string per line.
+const maxInterned = 1 << 14
+
+func (h *scanHandler) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := h.small[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if h.small == nil {
+		h.small = map[string]string{}
+	}
+	if len(h.small) < maxInterned {
+		h.small[s] = s
+	}
+	return s
 }
 
 // Reject ignores unparseable rows: Build is where they are counted.
